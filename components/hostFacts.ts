@@ -1,0 +1,65 @@
+/**
+ * HostFacts: what the installer needs to know about a host before configuring it: its OS and
+ * release, whether the CPU offers hardware virtualization (kvm or qemu) and whether the host's
+ * own name resolves (Debian's nova-common install fails without it).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { RemoteScript } from "../remote/remoteScript";
+import type { SshEndpoint } from "../remote/ssh";
+
+export interface HostFactsArgs {
+  /** How to reach the host. */
+  readonly connection: pulumi.Input<SshEndpoint>;
+}
+
+export interface Facts {
+  /** ID from /etc/os-release: "debian", "centos". */
+  readonly osId: string;
+  /** VERSION_ID from /etc/os-release: "12", "7". */
+  readonly osVersionId: string;
+  readonly hostname: string;
+  /** CPU threads with vmx or svm flags: 0 means no hardware virtualization (use qemu). */
+  readonly virtualizationFlags: number;
+  readonly hostnameResolves: boolean;
+}
+
+/** Prints the facts as one JSON line; POSIX sh and coreutils only, so it runs on any family. */
+export function hostFactsScript(): string {
+  return [
+    ". /etc/os-release",
+    "virtualization=$(grep -cE '(vmx|svm)' /proc/cpuinfo || true)",
+    "name=$(hostname)",
+    'if getent hosts "$name" >/dev/null; then resolves=true; else resolves=false; fi',
+    `printf '{"osId":"%s","osVersionId":"%s","hostname":"%s","virtualizationFlags":%d,"hostnameResolves":%s}\\n' \\`,
+    '  "$ID" "${VERSION_ID:-}" "$name" "$virtualization" "$resolves"',
+  ].join("\n");
+}
+
+/** Parses the script's output; throws with the output when it is not what the script prints. */
+export function parseHostFacts(stdout: string): Facts {
+  let parsed: Partial<Facts>;
+  try {
+    parsed = JSON.parse(stdout.trim().split("\n").pop() ?? "");
+  } catch {
+    throw new Error(`cannot read host facts from: ${JSON.stringify(stdout.slice(0, 200))}`);
+  }
+  if (typeof parsed.osId !== "string" || typeof parsed.virtualizationFlags !== "number" || typeof parsed.hostnameResolves !== "boolean") {
+    throw new Error(`incomplete host facts: ${JSON.stringify(parsed)}`);
+  }
+  return parsed as Facts;
+}
+
+export class HostFacts extends pulumi.ComponentResource {
+  public readonly facts: pulumi.Output<Facts>;
+
+  constructor(name: string, args: HostFactsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("nova-installer:host:HostFacts", name, {}, opts);
+    const probe = new RemoteScript(
+      `${name}-probe`,
+      { connection: args.connection, description: "read host facts", create: hostFactsScript() },
+      { parent: this },
+    );
+    this.facts = probe.stdout.apply(parseHostFacts);
+    this.registerOutputs({ facts: this.facts });
+  }
+}

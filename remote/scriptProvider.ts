@@ -1,0 +1,83 @@
+/**
+ * The dynamic provider behind RemoteScript: create, update and delete run scripts over SSH.
+ *
+ * This module is loaded by the provider process at run time (see remoteScript.ts), so what Pulumi
+ * stores in state is a few lines of loader, not a serialized copy of this code: a resource
+ * created by an older version of the installer is updated and deleted by the current code.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { frameScript, redact, remoteShell, tail } from "./script";
+import { runCommand, SshEndpoint } from "./ssh";
+
+/** Inputs as the provider receives them (Input<> resolved). */
+export interface RemoteScriptInputs {
+  readonly connection: SshEndpoint;
+  /** What the step is, for messages: "install packages", "sync nova_api database". */
+  readonly description: string;
+  readonly create: string;
+  readonly update?: string;
+  readonly delete?: string;
+  readonly secrets?: Record<string, string>;
+  readonly triggers?: unknown[];
+  readonly timeoutSeconds?: number;
+}
+
+export interface RemoteScriptOutputs extends RemoteScriptInputs {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Output kept in state is capped: a chatty package install must not bloat every checkpoint. */
+const maxKeptOutput = 16 * 1024;
+
+function keep(text: string): string {
+  return text.length > maxKeptOutput ? "...\n" + text.slice(-maxKeptOutput) : text;
+}
+
+async function runStep(inputs: RemoteScriptInputs, body: string, phase: string): Promise<{ stdout: string; stderr: string }> {
+  const secrets = inputs.secrets ?? {};
+  const result = await runCommand(inputs.connection, remoteShell, {
+    stdin: frameScript(body, secrets),
+    timeoutMs: (inputs.timeoutSeconds ?? 1800) * 1000,
+  });
+  if (result.exitCode !== 0) {
+    const output = tail(redact(result.stderr.trim() || result.stdout, secrets));
+    throw new Error(
+      `${inputs.connection.hostName} (${inputs.connection.address}): "${inputs.description}" (${phase}) failed with exit code ${result.exitCode}:\n${output}`,
+    );
+  }
+  return { stdout: keep(redact(result.stdout, secrets)), stderr: keep(redact(result.stderr, secrets)) };
+}
+
+/** The properties whose change re-runs the step; the recorded output does not count. */
+function comparable(properties: Partial<RemoteScriptInputs>): string {
+  const { connection, create, update, triggers, secrets, timeoutSeconds } = properties;
+  return JSON.stringify([connection, create, update, triggers ?? [], secrets ?? {}, timeoutSeconds]);
+}
+
+export const scriptProvider: pulumi.dynamic.ResourceProvider = {
+  async create(inputs: RemoteScriptInputs) {
+    const output = await runStep(inputs, inputs.create, "create");
+    return { id: `${inputs.connection.hostName}:${inputs.description}`, outs: { ...inputs, ...output } };
+  },
+
+  async diff(_id: string, olds: RemoteScriptOutputs, news: RemoteScriptInputs) {
+    const changes = comparable(olds) !== comparable(news);
+    // The delete script is only recorded: it runs when the step goes away, not when it changes.
+    return { changes: changes || olds.delete !== news.delete, replaces: [], deleteBeforeReplace: false };
+  },
+
+  async update(_id: string, olds: RemoteScriptOutputs, news: RemoteScriptInputs) {
+    if (comparable(olds) === comparable(news)) {
+      return { outs: { ...news, stdout: olds.stdout, stderr: olds.stderr } };
+    }
+    const output = await runStep(news, news.update ?? news.create, "update");
+    return { outs: { ...news, ...output } };
+  },
+
+  async delete(_id: string, properties: RemoteScriptOutputs) {
+    if (properties.delete) {
+      await runStep(properties, properties.delete, "delete");
+    }
+  },
+};

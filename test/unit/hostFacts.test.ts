@@ -1,0 +1,45 @@
+import { execFileSync } from "child_process";
+import { describe, expect, it } from "vitest";
+import { HostFacts, hostFactsScript, parseHostFacts } from "../../components/hostFacts";
+import { recordResources, valueOf } from "../support/mocks";
+
+const connection = {
+  hostName: "compute1",
+  address: "10.0.0.11",
+  privateKeyPath: "/keys/lab",
+  hostPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7",
+};
+
+describe("host facts script", () => {
+  it("prints facts this machine's own shell can produce and the parser reads", () => {
+    const facts = parseHostFacts(execFileSync("/bin/sh", ["-c", hostFactsScript()], { encoding: "utf8" }));
+    expect(facts.osId).toMatch(/^[a-z]+$/);
+    expect(facts.virtualizationFlags).toBeGreaterThanOrEqual(0);
+    expect(typeof facts.hostnameResolves).toBe("boolean");
+  });
+
+  it("rejects output that is not the script's", () => {
+    expect(() => parseHostFacts("bash: hostname: command not found")).toThrow(/cannot read host facts/);
+    expect(() => parseHostFacts('{"osId":"debian"}')).toThrow(/incomplete host facts/);
+  });
+});
+
+describe("HostFacts component", () => {
+  it("runs one probe on the host it is given, as a child named after it", async () => {
+    const stdout = '{"osId":"debian","osVersionId":"12","hostname":"compute1","virtualizationFlags":0,"hostnameResolves":true}\n';
+    const recorded = recordResources((resource) => (resource.type.endsWith(":RemoteScript") ? { stdout } : undefined));
+
+    const component = new HostFacts("compute1-facts", { connection });
+    const facts = await valueOf(component.facts);
+
+    expect(recorded.map((resource) => [resource.type, resource.name])).toEqual([
+      ["nova-installer:host:HostFacts", "compute1-facts"],
+      ["pulumi-nodejs:dynamic/nova-installer:RemoteScript", "compute1-facts-probe"],
+    ]);
+    const probe = recorded[1].inputs;
+    expect(probe.connection).toEqual(connection);
+    expect(probe.create).toBe(hostFactsScript());
+    expect(probe.description).toBe("read host facts");
+    expect(facts).toEqual({ osId: "debian", osVersionId: "12", hostname: "compute1", virtualizationFlags: 0, hostnameResolves: true });
+  });
+});

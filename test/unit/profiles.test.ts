@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest";
+import { allPackages, profileFor, supportedProfiles } from "../../profiles/profiles";
+
+describe("profiles", () => {
+  it("knows the lab profile and the source documents' releases", () => {
+    expect(supportedProfiles).toEqual(["debian-12/zed", "centos-7/queens", "centos-7/rocky", "centos-stream-9/caracal"]);
+  });
+
+  it("throws on an unknown combination, naming it and the supported ones", () => {
+    expect(() => profileFor("centos-7", "zed")).toThrow(/unsupported operating system\/release "centos-7\/zed"; supported: debian-12\/zed/);
+  });
+
+  it("lists every package of every role once, sorted", () => {
+    const packages = allPackages(profileFor("debian-12", "zed"));
+    expect(packages).toContain("nova-compute");
+    expect(packages).toContain("placement-api");
+    expect(packages).toEqual([...new Set(packages)].sort());
+  });
+
+  it("keeps the release differences of the source documents", () => {
+    expect(profileFor("centos-7", "queens").placementHosting).toBe("nova-placement-in-httpd");
+    expect(profileFor("centos-7", "queens").units.novaController).toContain("openstack-nova-consoleauth");
+    expect(profileFor("centos-7", "queens").placementRegionKey).toBe("os_region_name");
+    expect(profileFor("centos-7", "rocky").placementRegionKey).toBe("region_name");
+    expect(profileFor("centos-stream-9", "caracal").units.novaController).not.toContain("openstack-nova-consoleauth");
+  });
+});

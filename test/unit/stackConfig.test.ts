@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, RawStackConfig, resolveStackConfig } from "../../config/stackConfig";
+
+const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7c2V0dXBrZXlmb3J0ZXN0c29ubHkAAAAAAAAAAAAAAA";
+
+function valid(overrides: Partial<Record<string, unknown>> = {}): RawStackConfig {
+  return {
+    sshPrivateKeyPath: "/root/.ssh/id_ed25519",
+    hosts: [
+      { name: "controller", role: "controller", address: "10.0.0.10", hostPublicKey: key },
+      { name: "compute1", role: "compute", address: "10.0.0.11", hostPublicKey: key },
+    ],
+    ...overrides,
+  };
+}
+
+function problemsOf(raw: RawStackConfig): readonly string[] {
+  try {
+    resolveStackConfig(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("expected the configuration to be rejected");
+}
+
+describe("resolveStackConfig", () => {
+  it("applies the documented defaults", () => {
+    const config = resolveStackConfig(valid());
+    expect(config.operatingSystem).toBe("debian-12");
+    expect(config.openstackRelease).toBe("zed");
+    expect(config.sshUser).toBe("root");
+    expect(config.hosts.map((host) => host.port)).toEqual([22, 22]);
+    expect(config.profile.packageManager).toBe("apt-get");
+  });
+
+  it.each([
+    ["missing key file", { sshPrivateKeyPath: undefined }, "nova-installer:sshPrivateKeyPath is required"],
+    ["no hosts", { hosts: [] }, "nova-installer:hosts: expected a non-empty list"],
+    ["unknown profile", { operatingSystem: "ubuntu-24.04" }, `"ubuntu-24.04/zed" is not supported`],
+    ["release of another OS", { operatingSystem: "centos-7", openstackRelease: "zed" }, `"centos-7/zed" is not supported`],
+  ])("rejects %s naming the key", (_case, overrides, message) => {
+    expect(problemsOf(valid(overrides)).join("\n")).toContain(message);
+  });
+
+  it.each([
+    ["address", { address: "10.0.0.300" }, `nova-installer:hosts[1].address: "10.0.0.300" is not an IPv4 address`],
+    ["name with shell metacharacters", { name: "compute1;reboot" }, `nova-installer:hosts[1].name: "compute1;reboot" is not a valid hostname`],
+    ["name with a space", { name: "compute 1" }, `nova-installer:hosts[1].name: "compute 1"`],
+    ["role", { role: "network" }, `nova-installer:hosts[1].role: "network" is not a role`],
+    ["port", { port: 70000 }, "nova-installer:hosts[1].port: 70000 is not a TCP port"],
+    ["host key", { hostPublicKey: "not a key" }, "nova-installer:hosts[1].hostPublicKey"],
+  ])("rejects a bad host %s naming the key and the value", (_case, override, message) => {
+    const raw = valid();
+    const hosts = raw.hosts as Record<string, unknown>[];
+    expect(problemsOf({ ...raw, hosts: [hosts[0], { ...hosts[1], ...override }] }).join("\n")).toContain(message);
+  });
+
+  it("rejects duplicate names and addresses and a missing controller, all at once", () => {
+    const hosts = [
+      { name: "compute1", role: "compute", address: "10.0.0.11", hostPublicKey: key },
+      { name: "compute1", role: "compute", address: "10.0.0.11", hostPublicKey: key },
+    ];
+    const problems = problemsOf(valid({ hosts }));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        `nova-installer:hosts: host name "compute1" is listed more than once`,
+        `nova-installer:hosts: address "10.0.0.11" is used by more than one host`,
+        `nova-installer:hosts: expected exactly one host with role "controller", found 0`,
+      ]),
+    );
+  });
+});
