@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { HostFacts } from "./components";
-import { configNamespace, RawStackConfig, resolveStackConfig } from "./config/stackConfig";
+import { ConfigError, configNamespace, RawStackConfig, resolveStackConfig } from "./config/stackConfig";
 import type { SshEndpoint } from "./remote/ssh";
 
 function readRawConfig(): RawStackConfig {
@@ -17,7 +17,16 @@ function readRawConfig(): RawStackConfig {
   return raw;
 }
 
-const stack = resolveStackConfig(readRawConfig());
+function resolveOrExit(raw: RawStackConfig) {
+  try {
+    return resolveStackConfig(raw);
+  } catch (error) {
+    // RunError ends the program with the message alone: the problems, not a stack trace.
+    throw error instanceof ConfigError ? new pulumi.RunError(error.message) : error;
+  }
+}
+
+const stack = resolveOrExit(readRawConfig());
 
 const endpoints: Record<string, SshEndpoint> = Object.fromEntries(
   stack.hosts.map((host) => [

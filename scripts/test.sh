@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The whole test suite (`npm test`), set-up included, from a fresh clone:
+#   dependencies -> engine -> type check -> unit -> engine tests -> lab tests
+# Prints a timing line per stage and, last, one "N passed, N failed" line for the whole run.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$(nova_root)"
+
+stage() { nova_log test "$1"; }
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  stage "installing dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+stage "engine"
+bash scripts/bootstrap-engine.sh >/dev/null
+stage "type check"
+npx tsc -p tsconfig.json --noEmit
+
+reports="$(nova_state_dir)/test-reports"
+rm -rf "$reports" && mkdir -p "$reports"
+failed_projects=()
+for project in unit engine lab; do
+  if [ "$project" = lab ]; then
+    stage "lab prerequisites"
+    bash scripts/lab-prereqs.sh
+  fi
+  stage "vitest project $project"
+  if ! npx vitest run --project "$project" --no-file-parallelism --reporter=default --reporter=json \
+    --outputFile.json="$reports/$project.json"; then
+    failed_projects+=("$project")
+  fi
+  stage "vitest project $project done"
+done
+
+node -e '
+  const fs = require("fs");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const file of fs.readdirSync(process.argv[1])) {
+    const report = JSON.parse(fs.readFileSync(process.argv[1] + "/" + file, "utf8"));
+    passed += report.numPassedTests; failed += report.numFailedTests;
+    skipped += report.numPendingTests + report.numTodoTests;
+  }
+  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$reports"
+if [ ${#failed_projects[@]} -gt 0 ]; then
+  echo "failed: ${failed_projects[*]}" >&2
+  exit 1
+fi

@@ -1,0 +1,58 @@
+/**
+ * The real engine: `pulumi preview` of the program through the bootstrapped CLI, the Node.js
+ * language host and the dynamic provider plugin, on a local file backend. Preview opens no SSH
+ * connection, so the hosts need not exist.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PulumiResult, PulumiWorkspace } from "../support/pulumiCli";
+
+const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7c2V0dXBrZXlmb3J0ZXN0c29ubHkAAAAAAAAAAAAAAA";
+
+describe("pulumi preview with the real engine", () => {
+  const workspace = new PulumiWorkspace("engine-preview");
+  let preview: PulumiResult;
+
+  beforeAll(async () => {
+    await workspace.init();
+    workspace.writeConfig({
+      "nova-installer:sshPrivateKeyPath": "/nonexistent/key",
+      "nova-installer:hosts": [
+        { name: "controller", role: "controller", address: "127.0.0.10", hostPublicKey: hostKey },
+        { name: "compute1", role: "compute", address: "127.0.0.11", hostPublicKey: hostKey },
+      ],
+    });
+    preview = await workspace.run(["preview", "--diff"]);
+    console.log(preview.stdout);
+  });
+
+  afterAll(() => workspace.dispose());
+
+  it("succeeds", () => {
+    expect(preview.exitCode, preview.stdout + preview.stderr).toBe(0);
+  });
+
+  it("plans the components and their remote steps for every host", () => {
+    for (const host of ["controller", "compute1"]) {
+      expect(preview.stdout).toMatch(new RegExp(`\\+ nova-installer:host:HostFacts: \\(create\\)[\\s\\S]*${host}-facts`));
+      expect(preview.stdout).toContain(`${host}-facts-probe`);
+    }
+    expect(preview.stdout).toMatch(/Resources:\s+\+ 5 to create/);
+  });
+
+  it("ran through the engine of the pinned release", async () => {
+    const version = await workspace.runRaw(["version"]);
+    expect(version.stdout.trim()).toBe("v3.248.0");
+  });
+
+  it("rejects an invalid configuration before planning anything, naming the key", async () => {
+    workspace.writeConfig({ "nova-installer:hosts": [{ name: "bad name", role: "compute", address: "300.1.1.1" }] });
+    const bad = await workspace.run(["preview"]);
+    expect(bad.exitCode).not.toBe(0);
+    const output = bad.stdout + bad.stderr;
+    expect(output).toContain("nova-installer:sshPrivateKeyPath is required");
+    expect(output).toContain(`nova-installer:hosts[0].name: "bad name" is not a valid hostname`);
+    expect(output).toContain(`nova-installer:hosts[0].address: "300.1.1.1" is not an IPv4 address`);
+    expect(output).not.toContain("nova-installer:host:HostFacts");
+    expect(output).not.toContain("at resolveStackConfig");
+  });
+});
