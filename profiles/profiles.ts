@@ -57,6 +57,18 @@ export interface ServiceUnits {
   readonly hypervisor: string;
 }
 
+/**
+ * Which templates/ fragments make each configuration file, merged in this order. Release
+ * differences in the files live here: the legacy network keys of Queens/Rocky, Queens'
+ * `[placement] os_region_name`, `[service_user]` from Zed on.
+ */
+export interface ConfigTemplates {
+  readonly novaController: readonly string[];
+  readonly novaCompute: readonly string[];
+  /** Empty where Placement is configured inside nova.conf (Queens/Rocky RDO). */
+  readonly placement: readonly string[];
+}
+
 export interface OsProfile {
   readonly operatingSystem: OperatingSystem;
   readonly release: OpenStackRelease;
@@ -68,12 +80,7 @@ export interface OsProfile {
   readonly novaGroup: string;
   /** Group that owns /etc/placement/placement.conf. */
   readonly placementGroup: string;
-  /** `[placement]` key naming the region: os_region_name before Rocky's rename, region_name after. */
-  readonly placementRegionKey: "os_region_name" | "region_name";
-  /** Pre-Rocky nova.conf needs `use_neutron` and `firewall_driver` in [DEFAULT]. */
-  readonly legacyNetworkKeys: boolean;
-  /** Whether `[service_user] send_service_user_token` is configured (required since 2023.1). */
-  readonly serviceUserToken: boolean;
+  readonly configTemplates: ConfigTemplates;
 }
 
 export type ProfileKey = `${OperatingSystem}/${OpenStackRelease}`;
@@ -107,9 +114,11 @@ const debianBookwormZed: OsProfile = {
   placementHosting: "standalone-placement",
   novaGroup: "nova",
   placementGroup: "placement",
-  placementRegionKey: "region_name",
-  legacyNetworkKeys: false,
-  serviceUserToken: true,
+  configTemplates: {
+    novaController: ["nova/common", "nova/controller", "nova/placement", "nova/neutron", "nova/service-user"],
+    novaCompute: ["nova/common", "nova/compute", "nova/placement", "nova/neutron", "nova/service-user"],
+    placement: ["placement/placement"],
+  },
 };
 
 /** CentOS 7 with RDO Queens, the release the source documents were written for. */
@@ -155,16 +164,22 @@ const centos7Queens: OsProfile = {
   placementHosting: "nova-placement-in-httpd",
   novaGroup: "nova",
   placementGroup: "nova",
-  placementRegionKey: "os_region_name",
-  legacyNetworkKeys: true,
-  serviceUserToken: false,
+  configTemplates: {
+    novaController: ["nova/common", "nova/legacy-network", "nova/controller", "nova/placement-os-region-name", "nova/neutron"],
+    novaCompute: ["nova/common", "nova/legacy-network", "nova/compute", "nova/placement-os-region-name", "nova/neutron"],
+    placement: [],
+  },
 };
 
-/** Rocky differs from Queens in the placement region key only (os_region_name was deprecated). */
+/** Rocky differs from Queens in the placement region key only (region_name replaces os_region_name). */
 const centos7Rocky: OsProfile = {
   ...centos7Queens,
   release: "rocky",
-  placementRegionKey: "region_name",
+  configTemplates: {
+    novaController: ["nova/common", "nova/legacy-network", "nova/controller", "nova/placement", "nova/neutron"],
+    novaCompute: ["nova/common", "nova/legacy-network", "nova/compute", "nova/placement", "nova/neutron"],
+    placement: [],
+  },
 };
 
 /** CentOS Stream 9 with RDO 2024.1 (Caracal): separate placement, no consoleauth, service tokens. */
@@ -197,9 +212,7 @@ const centosStream9Caracal: OsProfile = {
   placementHosting: "standalone-placement",
   novaGroup: "nova",
   placementGroup: "placement",
-  placementRegionKey: "region_name",
-  legacyNetworkKeys: false,
-  serviceUserToken: true,
+  configTemplates: debianBookwormZed.configTemplates,
 };
 
 const profiles: { readonly [key in ProfileKey]?: OsProfile } = {

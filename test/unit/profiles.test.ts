@@ -20,8 +20,10 @@ describe("profiles", () => {
   it("keeps the release differences of the source documents", () => {
     expect(profileFor("centos-7", "queens").placementHosting).toBe("nova-placement-in-httpd");
     expect(profileFor("centos-7", "queens").units.novaController).toContain("openstack-nova-consoleauth");
-    expect(profileFor("centos-7", "queens").placementRegionKey).toBe("os_region_name");
-    expect(profileFor("centos-7", "rocky").placementRegionKey).toBe("region_name");
+    expect(profileFor("centos-7", "queens").configTemplates.novaController).toContain("nova/placement-os-region-name");
+    expect(profileFor("centos-7", "rocky").configTemplates.novaController).toContain("nova/placement");
+    expect(profileFor("centos-7", "rocky").configTemplates.novaController).toContain("nova/legacy-network");
+    expect(profileFor("debian-12", "zed").configTemplates.novaCompute).toContain("nova/service-user");
     expect(profileFor("centos-stream-9", "caracal").units.novaController).not.toContain("openstack-nova-consoleauth");
   });
 });
