@@ -1,19 +1,32 @@
 /**
  * The Pulumi program: reads the stack configuration (the only place that does), validates it,
- * and builds the deployment from components, phase by phase.
+ * and hands it to the deployment (deployment.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { HostFacts } from "./components";
 import { ConfigError, configNamespace, RawStackConfig, resolveStackConfig } from "./config/stackConfig";
-import type { SshEndpoint } from "./remote/ssh";
+import { deployNova } from "./deployment";
 
+const textKeys = ["operatingSystem", "openstackRelease", "sshUser", "sshPrivateKeyPath", "region"];
+/** Keys whose values Pulumi stores as JSON (objects, lists, booleans). */
+const jsonKeys = ["hosts", "prerequisites", "refreshPackageIndex", "passwords", "configOverrides"];
+
+/**
+ * Raw values of every key. pulumi.runtime.getConfig reads secrets without logging them; they
+ * are wrapped in a secret right after validation.
+ */
 function readRawConfig(): RawStackConfig {
-  const config = new pulumi.Config(configNamespace);
   const raw: Record<string, unknown> = {};
-  for (const name of ["operatingSystem", "openstackRelease", "sshUser", "sshPrivateKeyPath"]) {
-    raw[name] = config.get(name);
+  for (const name of textKeys) {
+    raw[name] = pulumi.runtime.getConfig(`${configNamespace}:${name}`);
   }
-  raw["hosts"] = config.getObject("hosts");
+  for (const name of jsonKeys) {
+    const text = pulumi.runtime.getConfig(`${configNamespace}:${name}`);
+    try {
+      raw[name] = text === undefined ? undefined : JSON.parse(text);
+    } catch {
+      raw[name] = text; // not JSON: validation reports it with the key's name
+    }
+  }
   return raw;
 }
 
@@ -27,21 +40,8 @@ function resolveOrExit(raw: RawStackConfig) {
 }
 
 const stack = resolveOrExit(readRawConfig());
+const outputs = deployNova(stack, pulumi.secret(stack.passwords));
 
-const endpoints: Record<string, SshEndpoint> = Object.fromEntries(
-  stack.hosts.map((host) => [
-    host.name,
-    {
-      hostName: host.name,
-      address: host.address,
-      port: host.port,
-      user: stack.sshUser,
-      privateKeyPath: stack.sshPrivateKeyPath,
-      hostPublicKey: host.hostPublicKey,
-    },
-  ]),
-);
-
-const facts = stack.hosts.map((host) => new HostFacts(`${host.name}-facts`, { connection: endpoints[host.name] }));
-
-export const hostFacts = Object.fromEntries(stack.hosts.map((host, index) => [host.name, facts[index].facts]));
+export const hostFacts = outputs.hostFacts;
+export const cells = outputs.cells;
+export const registration = outputs.registration;

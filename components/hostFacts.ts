@@ -23,7 +23,11 @@ export interface Facts {
   readonly hostnameResolves: boolean;
 }
 
-/** Prints the facts as one JSON line; POSIX sh and coreutils only, so it runs on any family. */
+/**
+ * Prints the facts as one JSON line (POSIX sh and coreutils only, so it runs on any family),
+ * then fails when the host's own name does not resolve: package scripts (Debian's nova-common)
+ * and services break later in far less clear ways.
+ */
 export function hostFactsScript(): string {
   return [
     ". /etc/os-release",
@@ -32,6 +36,7 @@ export function hostFactsScript(): string {
     'if getent hosts "$name" >/dev/null; then resolves=true; else resolves=false; fi',
     `printf '{"osId":"%s","osVersionId":"%s","hostname":"%s","virtualizationFlags":%d,"hostnameResolves":%s}\\n' \\`,
     '  "$ID" "${VERSION_ID:-}" "$name" "$virtualization" "$resolves"',
+    `[ "$resolves" = true ] || { echo "the hostname $name does not resolve on this host: add it to /etc/hosts or DNS" >&2; exit 1; }`,
   ].join("\n");
 }
 

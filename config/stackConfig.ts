@@ -6,7 +6,9 @@
  * key, the value received and what was expected.
  */
 import { isIPv4 } from "net";
-import { OsProfile, profileFor, supportedProfiles } from "../profiles/profiles";
+import type { IniFragment } from "../lib/osloIni";
+import { ConfigFiles, OsProfile, profileFor, supportedProfiles } from "../profiles/profiles";
+import { CloudPasswords, passwordNames, renderConfigFile } from "../render/configFiles";
 
 export const configNamespace = "nova-installer";
 
@@ -22,6 +24,22 @@ export interface HostConfig {
   readonly hostPublicKey: string;
 }
 
+/** Files an operator may add settings to (ini files only), by the profile's file names. */
+export type OverridableFile = Exclude<keyof ConfigFiles, "cache" | "identityWebServer">;
+const overridableFiles: readonly OverridableFile[] = [
+  "databaseServer",
+  "identity",
+  "imageApi",
+  "networkApi",
+  "networkPlugin",
+  "placement",
+  "novaController",
+  "novaCompute",
+];
+
+/** Passwords every stack needs, and those only needed when the installer runs the prerequisites. */
+const requiredPasswords: readonly (keyof CloudPasswords)[] = ["admin", "rabbit", "novaDatabase", "nova", "placementDatabase", "placement", "neutron"];
+
 export interface StackConfig {
   readonly operatingSystem: string;
   readonly openstackRelease: string;
@@ -29,6 +47,19 @@ export interface StackConfig {
   readonly sshUser: string;
   readonly sshPrivateKeyPath: string;
   readonly hosts: readonly HostConfig[];
+  readonly controller: HostConfig;
+  readonly computes: readonly HostConfig[];
+  readonly region: string;
+  /** Install and configure MariaDB, RabbitMQ, memcached, Keystone, Glance and the Networking API too. */
+  readonly prerequisites: boolean;
+  readonly refreshPackageIndex: boolean;
+  /**
+   * Plain-text passwords. The entry point wraps them in a secret at once; nothing else reads
+   * them from here. Passwords a stack does not need (the prerequisites' when those are off)
+   * are empty strings.
+   */
+  readonly passwords: CloudPasswords;
+  readonly configOverrides: Readonly<Partial<Record<OverridableFile, IniFragment>>>;
 }
 
 /** Raw values of the `nova-installer:*` keys, as read from Pulumi config (undefined when unset). */
@@ -71,6 +102,93 @@ class Reader {
       return fallback ?? "";
     }
     return value;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.raw[name];
+    if (value === undefined) {
+      return fallback;
+    }
+    if (typeof value !== "boolean") {
+      this.problems.push(`${key(name)}: expected true or false, got ${show(value)}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  /** Passwords: a JSON object of strings; values are never shown in messages. */
+  passwords(required: readonly (keyof CloudPasswords)[]): CloudPasswords {
+    const value = this.raw["passwords"];
+    const given = (typeof value === "object" && value !== null && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
+    if (value !== undefined && given !== value) {
+      this.problems.push(`${key("passwords")}: expected an object of passwords (set each with pulumi config set --secret --path 'passwords.NAME')`);
+    }
+    for (const name of Object.keys(given)) {
+      if (!(passwordNames as readonly string[]).includes(name)) {
+        this.problems.push(`${key("passwords")}.${name}: unknown password; expected one of ${passwordNames.join(", ")}`);
+      }
+    }
+    const passwords: Record<string, string> = {};
+    for (const name of passwordNames) {
+      const password = given[name];
+      const path = `${key("passwords")}.${name}`;
+      if (password === undefined) {
+        if (required.includes(name)) {
+          this.problems.push(`${path} is required (pulumi config set --secret --path 'passwords.${name}' ..., or nova-installer secrets init)`);
+        }
+        passwords[name] = "";
+      } else if (typeof password !== "string") {
+        this.problems.push(`${path}: expected a string`);
+        passwords[name] = "";
+      } else {
+        const problem = passwordProblem(password);
+        if (problem) {
+          this.problems.push(`${path}: ${problem}`);
+        }
+        passwords[name] = password;
+      }
+    }
+    return passwords as unknown as CloudPasswords;
+  }
+
+  overrides(): Partial<Record<OverridableFile, IniFragment>> {
+    const value = this.raw["configOverrides"];
+    if (value === undefined) {
+      return {};
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      this.problems.push(`${key("configOverrides")}: expected an object keyed by file (${overridableFiles.join(", ")}), got ${show(value)}`);
+      return {};
+    }
+    const overrides: Partial<Record<OverridableFile, IniFragment>> = {};
+    for (const [file, sections] of Object.entries(value as Record<string, unknown>)) {
+      const path = `${key("configOverrides")}.${file}`;
+      if (!(overridableFiles as readonly string[]).includes(file)) {
+        this.problems.push(`${path}: unknown file; expected one of ${overridableFiles.join(", ")}`);
+        continue;
+      }
+      if (typeof sections !== "object" || sections === null || Array.isArray(sections)) {
+        this.problems.push(`${path}: expected an object of sections, got ${show(sections)}`);
+        continue;
+      }
+      const fragment: IniFragment = {};
+      for (const [section, entries] of Object.entries(sections as Record<string, unknown>)) {
+        fragment[section] = {};
+        if (typeof entries !== "object" || entries === null || Array.isArray(entries)) {
+          this.problems.push(`${path}.${section}: expected an object of keys, got ${show(entries)}`);
+          continue;
+        }
+        for (const [name, setting] of Object.entries(entries as Record<string, unknown>)) {
+          if (!["string", "number", "boolean"].includes(typeof setting)) {
+            this.problems.push(`${path}.${section}.${name}: expected a string, number or boolean, got ${show(setting)}`);
+            continue;
+          }
+          fragment[section][name] = setting as string | number | boolean;
+        }
+      }
+      overrides[file as OverridableFile] = fragment;
+    }
+    return overrides;
   }
 
   hosts(): HostConfig[] {
@@ -117,8 +235,50 @@ class Reader {
   }
 }
 
+/** Why oslo.config, a shell or a URL could not carry a password unchanged; undefined when it can. */
+export function passwordProblem(password: string): string | undefined {
+  if (password.length < 8 || password.length > 128) {
+    return `expected 8 to 128 characters, got ${password.length}`;
+  }
+  if (/[\0\r\n]/.test(password)) {
+    return "a password cannot contain a line break or NUL";
+  }
+  if (password !== password.trim()) {
+    return "a password cannot start or end with white space (oslo.config strips it)";
+  }
+  if ((password[0] === '"' || password[0] === "'") && password[0] === password[password.length - 1]) {
+    return "a password cannot start and end with the same quote character (oslo.config strips them)";
+  }
+  return undefined;
+}
+
 function duplicates(values: readonly string[]): string[] {
   return [...new Set(values.filter((value, index) => values.indexOf(value) !== index))];
+}
+
+/** Overrides of keys the installer sets, found by rendering each file with stand-in values. */
+function overrideProblems(profile: OsProfile, overrides: Partial<Record<OverridableFile, IniFragment>>): string[] {
+  const standIn = "stand-in-password";
+  const cloud = {
+    controllerHost: "controller",
+    controllerAddress: "192.0.2.10",
+    region: "RegionOne",
+    passwords: Object.fromEntries(passwordNames.map((name) => [name, standIn])) as unknown as CloudPasswords,
+  };
+  const problems: string[] = [];
+  for (const [file, fragment] of Object.entries(overrides) as [OverridableFile, IniFragment][]) {
+    const spec = profile.files[file];
+    if (spec === undefined) {
+      problems.push(`${key("configOverrides")}.${file}: the ${profile.operatingSystem}/${profile.release} profile has no such file`);
+      continue;
+    }
+    try {
+      renderConfigFile(spec, cloud, { myIp: "192.0.2.10", virtType: "qemu" }, fragment);
+    } catch (error) {
+      problems.push(`${key("configOverrides")}.${file}: ${(error as Error).message}`);
+    }
+  }
+  return problems;
 }
 
 export function resolveStackConfig(raw: RawStackConfig): StackConfig {
@@ -128,7 +288,17 @@ export function resolveStackConfig(raw: RawStackConfig): StackConfig {
   const sshUser = reader.string("sshUser", "root");
   const sshPrivateKeyPath = reader.string("sshPrivateKeyPath");
   const hosts = reader.hosts();
+  const region = reader.string("region", "RegionOne");
+  const prerequisites = reader.boolean("prerequisites", false);
+  const refreshPackageIndex = reader.boolean("refreshPackageIndex", true);
+  const passwords = reader.passwords(
+    prerequisites ? passwordNames : requiredPasswords,
+  );
+  const configOverrides = reader.overrides();
   const problems = reader.problems;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(region)) {
+    problems.push(`${key("region")}: ${show(region)} is not a region name (letters, digits, ".", "_", "-")`);
+  }
 
   let profile: OsProfile | undefined;
   try {
@@ -148,8 +318,25 @@ export function resolveStackConfig(raw: RawStackConfig): StackConfig {
   if (hosts.length > 0 && controllers.length !== 1) {
     problems.push(`${key("hosts")}: expected exactly one host with role "controller", found ${controllers.length}`);
   }
+  if (profile !== undefined) {
+    problems.push(...overrideProblems(profile, configOverrides));
+  }
   if (problems.length > 0 || profile === undefined) {
     throw new ConfigError(problems);
   }
-  return { operatingSystem, openstackRelease, profile, sshUser, sshPrivateKeyPath, hosts };
+  return {
+    operatingSystem,
+    openstackRelease,
+    profile,
+    sshUser,
+    sshPrivateKeyPath,
+    hosts,
+    controller: controllers[0],
+    computes: hosts.filter((host) => host.role === "compute"),
+    region,
+    prerequisites,
+    refreshPackageIndex,
+    passwords,
+    configOverrides,
+  };
 }

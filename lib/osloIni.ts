@@ -68,6 +68,21 @@ export function fillTemplate(name: string, variables: TemplateVariables): IniFra
   return fragment;
 }
 
+/**
+ * Fills `{{name}}` placeholders of a plain-text template (files that are not ini: memcached's
+ * options, say). Every placeholder must have a value.
+ */
+export function fillTextTemplate(name: string, variables: TemplateVariables): string {
+  const text = readFileSync(join(templatesRoot, name), "utf8");
+  return text.replace(placeholder, (_match, variable: string) => {
+    const value = variables[variable];
+    if (value === undefined) {
+      throw new Error(`template ${name} needs "${variable}", which is not set`);
+    }
+    return String(value);
+  });
+}
+
 /** Merges fragments left to right: a later fragment's key wins, undefined removes the key. */
 export function mergeFragments(...fragments: readonly IniFragment[]): IniFragment {
   const merged: IniFragment = {};
@@ -102,7 +117,7 @@ export function renderOsloIni(fragment: IniFragment): string {
   for (const section of sections) {
     const lines = Object.entries(fragment[section])
       .filter((entry): entry is [string, IniValue] => entry[1] !== undefined)
-      .map(([key, value]) => `${key} = ${checkValue(section, key, String(value))}`);
+      .map(([key, value]) => `${key} =${value === "" ? "" : " " + checkValue(section, key, String(value))}`);
     if (lines.length > 0) {
       blocks.push([`[${section}]`, ...lines].join("\n"));
     }

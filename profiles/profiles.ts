@@ -5,6 +5,7 @@
  * fields. `profileFor` throws on a combination that is not in the table, so an unsupported
  * host is rejected at validation time instead of half-installed.
  */
+import type { RabbitPasswordMethod } from "../steps/rabbitmq";
 
 /** Operating systems the installer knows. */
 export type OperatingSystem = "debian-12" | "centos-7" | "centos-stream-9";
@@ -25,7 +26,7 @@ export type PlacementHosting =
 export interface PackageSets {
   /** Database, message queue and cache for the control plane. */
   readonly infrastructure: readonly string[];
-  /** Keystone and the web server that hosts it. */
+  /** Keystone and whatever serves it. */
   readonly identity: readonly string[];
   /** Glance. */
   readonly image: readonly string[];
@@ -46,27 +47,46 @@ export interface ServiceUnits {
   readonly database: string;
   readonly messageQueue: string;
   readonly cache: string;
-  /** The web server that hosts Keystone (and Placement on old RDO). */
-  readonly webServer: string;
+  /** What serves Keystone: its own uwsgi unit (Debian) or httpd (RDO). */
+  readonly identity: readonly string[];
   readonly imageApi: readonly string[];
   readonly networkApi: readonly string[];
-  /** Placement's own unit; undefined where it runs inside the web server. */
-  readonly placementApi: string | undefined;
+  /** Placement's own units; on old RDO Placement runs inside httpd (the identity units). */
+  readonly placementApi: readonly string[];
   readonly novaController: readonly string[];
   readonly novaCompute: readonly string[];
-  readonly hypervisor: string;
 }
 
-/**
- * Which templates/ fragments make each configuration file, merged in this order. Release
- * differences in the files live here: the legacy network keys of Queens/Rocky, Queens'
- * `[placement] os_region_name`, `[service_user]` from Zed on.
- */
-export interface ConfigTemplates {
-  readonly novaController: readonly string[];
-  readonly novaCompute: readonly string[];
-  /** Empty where Placement is configured inside nova.conf (Queens/Rocky RDO). */
-  readonly placement: readonly string[];
+/** One configuration file the installer writes. */
+export interface ConfigFileSpec {
+  readonly path: string;
+  readonly owner: string;
+  readonly group: string;
+  /** Octal; files holding credentials are 0640, readable by the service's group only. */
+  readonly mode: string;
+  /**
+   * "ini": templates/<name>.ini fragments merged in this order (operator overrides last);
+   * "text": one plain-text template, templates/<name>.
+   */
+  readonly format: "ini" | "text";
+  readonly templates: readonly string[];
+  /** Units that read the file: restarted when it changes. */
+  readonly readers: readonly string[];
+}
+
+/** The files of each part; a part a profile does not have is absent. */
+export interface ConfigFiles {
+  readonly databaseServer: ConfigFileSpec;
+  readonly cache: ConfigFileSpec;
+  readonly identity: ConfigFileSpec;
+  /** Web server settings Keystone (and old Placement) need: ServerName, the /usr/bin grant. */
+  readonly identityWebServer: readonly ConfigFileSpec[];
+  readonly imageApi: ConfigFileSpec;
+  readonly networkApi: ConfigFileSpec;
+  readonly networkPlugin: ConfigFileSpec;
+  readonly placement?: ConfigFileSpec;
+  readonly novaController: ConfigFileSpec;
+  readonly novaCompute: ConfigFileSpec;
 }
 
 export interface OsProfile {
@@ -75,51 +95,132 @@ export interface OsProfile {
   readonly packageManager: PackageManager;
   readonly packages: PackageSets;
   readonly units: ServiceUnits;
+  readonly files: ConfigFiles;
   readonly placementHosting: PlacementHosting;
-  /** Group that owns /etc/nova/nova.conf (mode 0640). */
-  readonly novaGroup: string;
-  /** Group that owns /etc/placement/placement.conf. */
-  readonly placementGroup: string;
-  readonly configTemplates: ConfigTemplates;
+  /** The Python interpreter the installer's helper programs run with. */
+  readonly python: "python3" | "python";
+  /** How the RabbitMQ password reaches rabbitmqctl without a command line (see steps/rabbitmq.ts). */
+  readonly rabbitPasswordMethod: RabbitPasswordMethod;
+  /**
+   * Whether cell mappings can hold templated URLs (Rocky and later): the mapping then holds no
+   * password, each service fills it from its own configuration.
+   */
+  readonly templatedCellUrls: boolean;
+  /** Commands that put Keystone's WSGI app in place before it starts (RDO: httpd's wsgi-keystone.conf). */
+  readonly identitySetup: readonly string[];
+  /**
+   * Commands run before the Networking API starts. Debian: two uwsgi workers, because a fresh
+   * worker's first port listing fails until its SQLAlchemy mappers are configured.
+   */
+  readonly networkApiSetup: readonly string[];
+  /** Whether a fresh Networking API must be warmed up with a few requests before Nova uses it. */
+  readonly networkApiWarmUp: boolean;
 }
 
 export type ProfileKey = `${OperatingSystem}/${OpenStackRelease}`;
 
+function iniFile(path: string, group: string, templates: readonly string[], readers: readonly string[]): ConfigFileSpec {
+  return { path, owner: "root", group, mode: "0640", format: "ini", templates, readers };
+}
+
+function textFile(path: string, template: string, readers: readonly string[]): ConfigFileSpec {
+  return { path, owner: "root", group: "root", mode: "0644", format: "text", templates: [template], readers };
+}
+
+const debianUnits: ServiceUnits = {
+  database: "mariadb",
+  messageQueue: "rabbitmq-server",
+  cache: "memcached",
+  identity: ["keystone"],
+  imageApi: ["glance-api"],
+  networkApi: ["neutron-api", "neutron-rpc-server"],
+  placementApi: ["placement-api"],
+  novaController: ["nova-api", "nova-scheduler", "nova-conductor", "nova-novncproxy"],
+  novaCompute: ["nova-compute"],
+};
+
+/** Debian 12 ships Zed; every API runs under its own uwsgi unit. */
 const debianBookwormZed: OsProfile = {
   operatingSystem: "debian-12",
   release: "zed",
   packageManager: "apt-get",
   packages: {
     infrastructure: ["mariadb-server", "python3-pymysql", "rabbitmq-server", "memcached", "python3-memcache"],
-    identity: ["keystone", "apache2", "libapache2-mod-wsgi-py3"],
+    identity: ["keystone"],
     image: ["glance"],
-    networkApi: ["neutron-server", "neutron-plugin-ml2"],
+    // ML2 is part of neutron-common in Debian (it provides neutron-plugin-ml2).
+    networkApi: ["neutron-server"],
     placement: ["placement-api"],
-    novaController: ["nova-api", "nova-conductor", "nova-scheduler", "nova-novncproxy"],
+    // nova-novncproxy is provided by nova-consoleproxy.
+    novaController: ["nova-api", "nova-conductor", "nova-scheduler", "nova-consoleproxy"],
     novaCompute: ["nova-compute"],
     client: ["python3-openstackclient"],
   },
-  units: {
-    database: "mariadb",
-    messageQueue: "rabbitmq-server",
-    cache: "memcached",
-    webServer: "apache2",
-    imageApi: ["glance-api"],
-    networkApi: ["neutron-api", "neutron-rpc-server"],
-    placementApi: "placement-api",
-    novaController: ["nova-api", "nova-scheduler", "nova-conductor", "nova-novncproxy"],
-    novaCompute: ["nova-compute"],
-    hypervisor: "libvirtd",
+  units: debianUnits,
+  files: {
+    databaseServer: { ...iniFile("/etc/mysql/mariadb.conf.d/99-openstack.cnf", "root", ["mariadb/openstack"], ["mariadb"]), mode: "0644" },
+    cache: textFile("/etc/memcached.conf", "memcached/debian.conf", ["memcached"]),
+    identity: iniFile("/etc/keystone/keystone.conf", "keystone", ["keystone/keystone"], debianUnits.identity),
+    identityWebServer: [],
+    imageApi: iniFile("/etc/glance/glance-api.conf", "glance", ["glance/glance-api"], debianUnits.imageApi),
+    networkApi: iniFile("/etc/neutron/neutron.conf", "neutron", ["neutron/neutron"], debianUnits.networkApi),
+    networkPlugin: iniFile("/etc/neutron/plugins/ml2/ml2_conf.ini", "neutron", ["neutron/ml2_conf"], debianUnits.networkApi),
+    placement: iniFile("/etc/placement/placement.conf", "placement", ["placement/placement"], debianUnits.placementApi),
+    novaController: iniFile(
+      "/etc/nova/nova.conf",
+      "nova",
+      ["nova/common", "nova/controller", "nova/placement", "nova/neutron", "nova/service-user"],
+      debianUnits.novaController,
+    ),
+    novaCompute: iniFile(
+      "/etc/nova/nova.conf",
+      "nova",
+      ["nova/common", "nova/compute", "nova/placement", "nova/neutron", "nova/service-user"],
+      debianUnits.novaCompute,
+    ),
   },
   placementHosting: "standalone-placement",
-  novaGroup: "nova",
-  placementGroup: "placement",
-  configTemplates: {
-    novaController: ["nova/common", "nova/controller", "nova/placement", "nova/neutron", "nova/service-user"],
-    novaCompute: ["nova/common", "nova/compute", "nova/placement", "nova/neutron", "nova/service-user"],
-    placement: ["placement/placement"],
-  },
+  python: "python3",
+  rabbitPasswordMethod: "stdin",
+  templatedCellUrls: true,
+  identitySetup: [],
+  networkApiSetup: ["sed -i 's/^processes = .*/processes = 2/' /etc/neutron/neutron-api-uwsgi.ini"],
+  networkApiWarmUp: true,
 };
+
+const rdoIdentitySetup = ["ln -sfn /usr/share/keystone/wsgi-keystone.conf /etc/httpd/conf.d/wsgi-keystone.conf"];
+
+const rdoQueensUnits: ServiceUnits = {
+  database: "mariadb",
+  messageQueue: "rabbitmq-server",
+  cache: "memcached",
+  identity: ["httpd"],
+  imageApi: ["openstack-glance-api", "openstack-glance-registry"],
+  networkApi: ["neutron-server"],
+  placementApi: ["httpd"],
+  novaController: [
+    "openstack-nova-api",
+    "openstack-nova-consoleauth",
+    "openstack-nova-scheduler",
+    "openstack-nova-conductor",
+    "openstack-nova-novncproxy",
+  ],
+  novaCompute: ["libvirtd", "openstack-nova-compute"],
+};
+
+/** RDO files shared by every release on CentOS. */
+function rdoFiles(units: ServiceUnits, nova: { controller: readonly string[]; compute: readonly string[] }) {
+  return {
+    databaseServer: { ...iniFile("/etc/my.cnf.d/openstack.cnf", "root", ["mariadb/openstack"], ["mariadb"]), mode: "0644" },
+    cache: textFile("/etc/sysconfig/memcached", "memcached/rhel.sysconfig", ["memcached"]),
+    identity: iniFile("/etc/keystone/keystone.conf", "keystone", ["keystone/keystone"], units.identity),
+    imageApi: iniFile("/etc/glance/glance-api.conf", "glance", ["glance/glance-api"], units.imageApi),
+    networkApi: iniFile("/etc/neutron/neutron.conf", "neutron", ["neutron/neutron"], units.networkApi),
+    networkPlugin: iniFile("/etc/neutron/plugins/ml2/ml2_conf.ini", "neutron", ["neutron/ml2_conf"], units.networkApi),
+    novaController: iniFile("/etc/nova/nova.conf", "nova", nova.controller, units.novaController),
+    novaCompute: iniFile("/etc/nova/nova.conf", "nova", nova.compute, units.novaCompute),
+  };
+}
 
 /** CentOS 7 with RDO Queens, the release the source documents were written for. */
 const centos7Queens: OsProfile = {
@@ -143,46 +244,48 @@ const centos7Queens: OsProfile = {
     novaCompute: ["openstack-nova-compute"],
     client: ["python-openstackclient"],
   },
-  units: {
-    database: "mariadb",
-    messageQueue: "rabbitmq-server",
-    cache: "memcached",
-    webServer: "httpd",
-    imageApi: ["openstack-glance-api", "openstack-glance-registry"],
-    networkApi: ["neutron-server"],
-    placementApi: undefined,
-    novaController: [
-      "openstack-nova-api",
-      "openstack-nova-consoleauth",
-      "openstack-nova-scheduler",
-      "openstack-nova-conductor",
-      "openstack-nova-novncproxy",
+  units: rdoQueensUnits,
+  files: {
+    ...rdoFiles(rdoQueensUnits, {
+      controller: ["nova/common", "nova/legacy-network", "nova/controller", "nova/placement-os-region-name", "nova/neutron"],
+      compute: ["nova/common", "nova/legacy-network", "nova/compute", "nova/placement-os-region-name", "nova/neutron"],
+    }),
+    identityWebServer: [
+      textFile("/etc/httpd/conf.d/00-servername.conf", "httpd/servername.conf", ["httpd"]),
+      textFile("/etc/httpd/conf.d/00-nova-placement-directory.conf", "httpd/placement-directory-grant.conf", ["httpd"]),
     ],
-    novaCompute: ["openstack-nova-compute"],
-    hypervisor: "libvirtd",
   },
   placementHosting: "nova-placement-in-httpd",
-  novaGroup: "nova",
-  placementGroup: "nova",
-  configTemplates: {
-    novaController: ["nova/common", "nova/legacy-network", "nova/controller", "nova/placement-os-region-name", "nova/neutron"],
-    novaCompute: ["nova/common", "nova/legacy-network", "nova/compute", "nova/placement-os-region-name", "nova/neutron"],
-    placement: [],
-  },
+  python: "python",
+  rabbitPasswordMethod: "erlang-file",
+  templatedCellUrls: false,
+  identitySetup: rdoIdentitySetup,
+  networkApiSetup: ["ln -sfn /etc/neutron/plugins/ml2/ml2_conf.ini /etc/neutron/plugin.ini"],
+  networkApiWarmUp: false,
 };
 
-/** Rocky differs from Queens in the placement region key only (region_name replaces os_region_name). */
+/** Rocky: the placement region key is region_name, and cell mappings take templated URLs. */
 const centos7Rocky: OsProfile = {
   ...centos7Queens,
   release: "rocky",
-  configTemplates: {
-    novaController: ["nova/common", "nova/legacy-network", "nova/controller", "nova/placement", "nova/neutron"],
-    novaCompute: ["nova/common", "nova/legacy-network", "nova/compute", "nova/placement", "nova/neutron"],
-    placement: [],
+  files: {
+    ...centos7Queens.files,
+    ...rdoFiles(rdoQueensUnits, {
+      controller: ["nova/common", "nova/legacy-network", "nova/controller", "nova/placement", "nova/neutron"],
+      compute: ["nova/common", "nova/legacy-network", "nova/compute", "nova/placement", "nova/neutron"],
+    }),
   },
+  templatedCellUrls: true,
 };
 
-/** CentOS Stream 9 with RDO 2024.1 (Caracal): separate placement, no consoleauth, service tokens. */
+const rdoCaracalUnits: ServiceUnits = {
+  ...rdoQueensUnits,
+  imageApi: ["openstack-glance-api"],
+  placementApi: ["httpd"],
+  novaController: ["openstack-nova-api", "openstack-nova-scheduler", "openstack-nova-conductor", "openstack-nova-novncproxy"],
+};
+
+/** CentOS Stream 9 with RDO 2024.1 (Caracal): separate placement (in httpd), no consoleauth, service tokens. */
 const centosStream9Caracal: OsProfile = {
   operatingSystem: "centos-stream-9",
   release: "caracal",
@@ -197,22 +300,22 @@ const centosStream9Caracal: OsProfile = {
     novaCompute: ["openstack-nova-compute"],
     client: ["python3-openstackclient"],
   },
-  units: {
-    database: "mariadb",
-    messageQueue: "rabbitmq-server",
-    cache: "memcached",
-    webServer: "httpd",
-    imageApi: ["openstack-glance-api"],
-    networkApi: ["neutron-server"],
-    placementApi: undefined,
-    novaController: ["openstack-nova-api", "openstack-nova-scheduler", "openstack-nova-conductor", "openstack-nova-novncproxy"],
-    novaCompute: ["openstack-nova-compute"],
-    hypervisor: "libvirtd",
+  units: rdoCaracalUnits,
+  files: {
+    ...rdoFiles(rdoCaracalUnits, {
+      controller: ["nova/common", "nova/controller", "nova/placement", "nova/neutron", "nova/service-user"],
+      compute: ["nova/common", "nova/compute", "nova/placement", "nova/neutron", "nova/service-user"],
+    }),
+    identityWebServer: [textFile("/etc/httpd/conf.d/00-servername.conf", "httpd/servername.conf", ["httpd"])],
+    placement: iniFile("/etc/placement/placement.conf", "placement", ["placement/placement"], rdoCaracalUnits.placementApi),
   },
   placementHosting: "standalone-placement",
-  novaGroup: "nova",
-  placementGroup: "placement",
-  configTemplates: debianBookwormZed.configTemplates,
+  python: "python3",
+  rabbitPasswordMethod: "stdin",
+  templatedCellUrls: true,
+  identitySetup: rdoIdentitySetup,
+  networkApiSetup: ["ln -sfn /etc/neutron/plugins/ml2/ml2_conf.ini /etc/neutron/plugin.ini"],
+  networkApiWarmUp: false,
 };
 
 const profiles: { readonly [key in ProfileKey]?: OsProfile } = {

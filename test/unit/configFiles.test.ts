@@ -1,90 +1,96 @@
 import { describe, expect, it } from "vitest";
 import { escapeOsloInterpolation, mergeFragments, renderOsloIni } from "../../lib/osloIni";
 import { profileFor, supportedProfiles } from "../../profiles/profiles";
-import { CloudSettings, renderNovaConf, renderPlacementConf } from "../../render/novaConf";
+import type { ConfigFileSpec } from "../../profiles/profiles";
+import { CloudSettings, HostSettings, renderConfigFile } from "../../render/configFiles";
 import { databaseUrl, percentEncode, transportUrl } from "../../render/urls";
 import { expectGolden } from "../support/golden";
 
 /** Example values the golden files are rendered with (the install guide's placeholders). */
 const exampleCloud: CloudSettings = {
   controllerHost: "controller",
+  controllerAddress: "10.0.0.11",
   region: "RegionOne",
   passwords: {
+    admin: "ADMIN_PASS",
     rabbit: "RABBIT_PASS",
+    keystoneDatabase: "KEYSTONE_DBPASS",
+    glanceDatabase: "GLANCE_DBPASS",
+    glance: "GLANCE_PASS",
+    neutronDatabase: "NEUTRON_DBPASS",
+    neutron: "NEUTRON_PASS",
     novaDatabase: "NOVA_DBPASS",
     nova: "NOVA_PASS",
     placementDatabase: "PLACEMENT_DBPASS",
     placement: "PLACEMENT_PASS",
-    neutron: "NEUTRON_PASS",
   },
 };
+const controllerHost: HostSettings = { myIp: "10.0.0.11" };
+const computeHost: HostSettings = { myIp: "10.0.0.31", virtType: "qemu" };
 
 describe.each(supportedProfiles)("configuration files of %s", (key) => {
   const [operatingSystem, release] = key.split("/");
   const profile = profileFor(operatingSystem, release);
+  const { novaCompute, identityWebServer, ...controllerFiles } = profile.files;
 
-  it("controller nova.conf matches the reviewed golden file", () => {
-    expectGolden(`${operatingSystem}/${release}/controller/nova.conf`, renderNovaConf(profile, exampleCloud, { role: "controller", myIp: "10.0.0.11" }));
+  it.each(Object.entries(controllerFiles).filter((entry): entry is [string, ConfigFileSpec] => entry[1] !== undefined))(
+    "controller %s matches the reviewed golden file",
+    (_part, spec) => {
+      expectGolden(`${operatingSystem}/${release}/controller${spec.path}`, renderConfigFile(spec, exampleCloud, controllerHost));
+    },
+  );
+
+  it("controller web server files match the reviewed golden files", () => {
+    for (const spec of identityWebServer) {
+      expectGolden(`${operatingSystem}/${release}/controller${spec.path}`, renderConfigFile(spec, exampleCloud, controllerHost));
+    }
   });
 
   it("compute nova.conf matches the reviewed golden file", () => {
-    expectGolden(
-      `${operatingSystem}/${release}/compute/nova.conf`,
-      renderNovaConf(profile, exampleCloud, { role: "compute", myIp: "10.0.0.31", virtType: "qemu" }),
-    );
+    expectGolden(`${operatingSystem}/${release}/compute${novaCompute.path}`, renderConfigFile(novaCompute, exampleCloud, computeHost));
   });
 
-  it("placement.conf matches the reviewed golden file, where the release has one", () => {
-    const placement = renderPlacementConf(profile, exampleCloud, "10.0.0.11");
-    expect(placement === undefined).toBe(profile.placementHosting === "nova-placement-in-httpd");
-    if (placement !== undefined) {
-      expectGolden(`${operatingSystem}/${release}/controller/placement.conf`, placement);
-    }
+  it("has a placement.conf exactly when Placement is its own service", () => {
+    expect(profile.files.placement === undefined).toBe(profile.placementHosting === "nova-placement-in-httpd");
   });
 });
 
 describe("nova.conf content rules", () => {
-  const profile = profileFor("debian-12", "zed");
+  const files = profileFor("debian-12", "zed").files;
 
   it("points api_database at nova_api and database at nova", () => {
-    const text = renderNovaConf(profile, exampleCloud, { role: "controller", myIp: "10.0.0.11" });
+    const text = renderConfigFile(files.novaController, exampleCloud, controllerHost);
     expect(text).toMatch(/\[api_database\]\nconnection = mysql\+pymysql:\/\/nova:NOVA_DBPASS@controller\/nova_api\n/);
     expect(text).toMatch(/\[database\]\nconnection = mysql\+pymysql:\/\/nova:NOVA_DBPASS@controller\/nova\n/);
   });
 
   it("leaves out keys whose value is not set", () => {
-    const text = renderNovaConf(profile, exampleCloud, { role: "controller", myIp: "10.0.0.11" });
-    expect(text).not.toContain("discover_hosts_in_cells_interval");
-    const withInterval = renderNovaConf(profile, exampleCloud, { role: "controller", myIp: "10.0.0.11", discoverHostsInterval: 300 });
+    expect(renderConfigFile(files.novaController, exampleCloud, controllerHost)).not.toContain("discover_hosts_in_cells_interval");
+    const withInterval = renderConfigFile(files.novaController, exampleCloud, { ...controllerHost, discoverHostsInterval: 300 });
     expect(withInterval).toContain("[scheduler]\ndiscover_hosts_in_cells_interval = 300\n");
   });
 
   it("merges the operator's overrides last", () => {
-    const text = renderNovaConf(profile, exampleCloud, {
-      role: "compute",
-      myIp: "10.0.0.31",
-      virtType: "qemu",
-      overrides: { DEFAULT: { debug: true }, libvirt: { cpu_mode: "none" } },
-    });
+    const text = renderConfigFile(files.novaCompute, exampleCloud, computeHost, { DEFAULT: { debug: true }, libvirt: { cpu_mode: "none" } });
     expect(text).toMatch(/\[DEFAULT\]\n(.+\n)*debug = true\n/);
     expect(text).toMatch(/\[libvirt\]\nvirt_type = qemu\ncpu_mode = none\n/);
   });
 
   it("refuses overrides of keys the installer sets, naming them", () => {
     expect(() =>
-      renderNovaConf(profile, exampleCloud, {
-        role: "controller",
-        myIp: "10.0.0.11",
-        overrides: { database: { connection: "sqlite://" }, DEFAULT: { transport_url: "x", debug: true } },
+      renderConfigFile(files.novaController, exampleCloud, controllerHost, {
+        database: { connection: "sqlite://" },
+        DEFAULT: { transport_url: "x", debug: true },
       }),
-    ).toThrow("nova.conf: these keys are set by the installer and cannot be overridden: [database] connection, [DEFAULT] transport_url");
+    ).toThrow("/etc/nova/nova.conf: these keys are set by the installer and cannot be overridden: [database] connection, [DEFAULT] transport_url");
   });
 });
 
 describe("oslo.config value rules", () => {
   it("doubles $ in substituted values and keeps template references", () => {
     expect(escapeOsloInterpolation("a$b$$c")).toBe("a$$b$$$$c");
-    const text = renderNovaConf(profileFor("debian-12", "zed"), { ...exampleCloud, passwords: { ...exampleCloud.passwords, nova: "pa$word" } }, { role: "controller", myIp: "10.0.0.11" });
+    const cloud = { ...exampleCloud, passwords: { ...exampleCloud.passwords, nova: "pa$word" } };
+    const text = renderConfigFile(profileFor("debian-12", "zed").files.novaController, cloud, controllerHost);
     expect(text).toContain("password = pa$$word\n");
     expect(text).toContain("server_listen = $my_ip\n");
   });

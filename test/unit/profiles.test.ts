@@ -20,10 +20,12 @@ describe("profiles", () => {
   it("keeps the release differences of the source documents", () => {
     expect(profileFor("centos-7", "queens").placementHosting).toBe("nova-placement-in-httpd");
     expect(profileFor("centos-7", "queens").units.novaController).toContain("openstack-nova-consoleauth");
-    expect(profileFor("centos-7", "queens").configTemplates.novaController).toContain("nova/placement-os-region-name");
-    expect(profileFor("centos-7", "rocky").configTemplates.novaController).toContain("nova/placement");
-    expect(profileFor("centos-7", "rocky").configTemplates.novaController).toContain("nova/legacy-network");
-    expect(profileFor("debian-12", "zed").configTemplates.novaCompute).toContain("nova/service-user");
+    expect(profileFor("centos-7", "queens").files.novaController.templates).toContain("nova/placement-os-region-name");
+    expect(profileFor("centos-7", "rocky").files.novaController.templates).toContain("nova/placement");
+    expect(profileFor("centos-7", "rocky").files.novaController.templates).toContain("nova/legacy-network");
+    expect(profileFor("debian-12", "zed").files.novaCompute.templates).toContain("nova/service-user");
+    expect(profileFor("centos-7", "queens").templatedCellUrls).toBe(false);
+    expect(profileFor("centos-7", "rocky").templatedCellUrls).toBe(true);
     expect(profileFor("centos-stream-9", "caracal").units.novaController).not.toContain("openstack-nova-consoleauth");
   });
 });

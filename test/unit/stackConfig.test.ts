@@ -3,9 +3,20 @@ import { ConfigError, RawStackConfig, resolveStackConfig } from "../../config/st
 
 const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7c2V0dXBrZXlmb3J0ZXN0c29ubHkAAAAAAAAAAAAAAA";
 
+const passwords = {
+  admin: "admin-password",
+  rabbit: "rabbit-password",
+  novaDatabase: "nova-database-password",
+  nova: "nova-password",
+  placementDatabase: "placement-database-password",
+  placement: "placement-password",
+  neutron: "neutron-password",
+};
+
 function valid(overrides: Partial<Record<string, unknown>> = {}): RawStackConfig {
   return {
     sshPrivateKeyPath: "/root/.ssh/id_ed25519",
+    passwords,
     hosts: [
       { name: "controller", role: "controller", address: "10.0.0.10", hostPublicKey: key },
       { name: "compute1", role: "compute", address: "10.0.0.11", hostPublicKey: key },
@@ -54,6 +65,43 @@ describe("resolveStackConfig", () => {
     const raw = valid();
     const hosts = raw.hosts as Record<string, unknown>[];
     expect(problemsOf({ ...raw, hosts: [hosts[0], { ...hosts[1], ...override }] }).join("\n")).toContain(message);
+  });
+
+  it("requires the prerequisites' passwords only when the installer runs them", () => {
+    expect(resolveStackConfig(valid()).prerequisites).toBe(false);
+    expect(problemsOf(valid({ prerequisites: true }))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^nova-installer:passwords.keystoneDatabase is required/)]),
+    );
+  });
+
+  it.each([
+    ["too short", "short", "expected 8 to 128 characters, got 5"],
+    ["with a line break", "multi\nline-password", "line break"],
+    ["padded", " padded-password", "white space"],
+    ["quoted", "'quoted-password'", "quote character"],
+  ])("rejects a password %s without showing it", (_case, password, message) => {
+    const problems = problemsOf(valid({ passwords: { ...passwords, nova: password } })).join("\n");
+    expect(problems).toMatch(new RegExp(`nova-installer:passwords.nova: .*${message}`));
+    expect(problems).not.toContain(password);
+  });
+
+  it("accepts hostile but representable passwords", () => {
+    const hostile = `' " $ @ : / % & = ! # ; \\ and spaces`;
+    expect(resolveStackConfig(valid({ passwords: { ...passwords, nova: hostile } })).passwords.nova).toBe(hostile);
+  });
+
+  it("rejects overrides of keys the installer owns and unknown files, naming them", () => {
+    const problems = problemsOf(
+      valid({ configOverrides: { novaController: { database: { connection: "sqlite://" }, DEFAULT: { debug: true } }, httpd: {} } }),
+    );
+    expect(problems).toEqual([
+      "nova-installer:configOverrides.httpd: unknown file; expected one of databaseServer, identity, imageApi, networkApi, networkPlugin, placement, novaController, novaCompute",
+      "nova-installer:configOverrides.novaController: /etc/nova/nova.conf: these keys are set by the installer and cannot be overridden: [database] connection",
+    ]);
+  });
+
+  it("rejects a region name with quotes", () => {
+    expect(problemsOf(valid({ region: `Region"One` })).join("\n")).toContain(`nova-installer:region: "Region\\"One" is not a region name`);
   });
 
   it("rejects duplicate names and addresses and a missing controller, all at once", () => {

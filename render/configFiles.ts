@@ -1,50 +1,72 @@
 /**
- * nova.conf and placement.conf, rendered from templates/ for a role, profile and cloud.
+ * Every configuration file the installer writes, rendered from templates/ for a profile.
  *
  * Merge order (later wins): the profile's templates for the file, in the profile's order, then
  * the operator's overrides. Overrides may add keys but not change one the installer sets:
  * those are derived from the rest of the configuration and must stay consistent with it.
  */
-import { fillTemplate, IniFragment, mergeFragments, renderOsloIni, TemplateVariables } from "../lib/osloIni";
-import type { OsProfile } from "../profiles/profiles";
+import { fillTemplate, fillTextTemplate, IniFragment, mergeFragments, renderOsloIni, TemplateVariables } from "../lib/osloIni";
+import type { ConfigFileSpec } from "../profiles/profiles";
 import { databaseUrl, transportUrl } from "./urls";
 
-/** Passwords the configuration files embed. */
-export interface ServicePasswords {
+/** Every password of the cloud. Service users and database users are separate accounts. */
+export interface CloudPasswords {
+  readonly admin: string;
   readonly rabbit: string;
+  readonly keystoneDatabase: string;
+  readonly glanceDatabase: string;
+  readonly glance: string;
+  readonly neutronDatabase: string;
+  readonly neutron: string;
   readonly novaDatabase: string;
   readonly nova: string;
   readonly placementDatabase: string;
   readonly placement: string;
-  readonly neutron: string;
 }
 
-/** Everything about the cloud a Nova host's configuration depends on. */
+export const passwordNames: readonly (keyof CloudPasswords)[] = [
+  "admin",
+  "rabbit",
+  "keystoneDatabase",
+  "glanceDatabase",
+  "glance",
+  "neutronDatabase",
+  "neutron",
+  "novaDatabase",
+  "nova",
+  "placementDatabase",
+  "placement",
+];
+
+/** Everything about the cloud the configuration files depend on. */
 export interface CloudSettings {
-  /** Name (or address) every host reaches the controller's services at. */
+  /** Name every host reaches the controller's services at. */
   readonly controllerHost: string;
+  /** The controller's management address (what its services listen on). */
+  readonly controllerAddress: string;
   readonly region: string;
-  readonly passwords: ServicePasswords;
+  readonly passwords: CloudPasswords;
 }
 
-export interface NovaHostSettings {
-  readonly role: "controller" | "compute";
+/** What differs per host. */
+export interface HostSettings {
   /** The host's management address ([DEFAULT] my_ip). */
   readonly myIp: string;
   /** Compute only: nova's virt driver. Default "libvirt.LibvirtDriver". */
   readonly computeDriver?: string;
-  /** Compute only: "kvm" or "qemu" (from the host's CPU flags unless set). */
+  /** Compute only: "kvm" or "qemu". */
   readonly virtType?: string;
   /** Controller only: seconds between periodic host discoveries; undefined leaves it off. */
   readonly discoverHostsInterval?: number;
-  /** The operator's additions, merged last. */
-  readonly overrides?: IniFragment;
 }
 
-export function templateVariables(cloud: CloudSettings, host: NovaHostSettings): TemplateVariables {
+export function templateVariables(cloud: CloudSettings, host: HostSettings): TemplateVariables {
   const controller = cloud.controllerHost;
   const passwords = cloud.passwords;
   return {
+    controllerHost: controller,
+    controllerAddress: cloud.controllerAddress,
+    listenAddress: cloud.controllerAddress,
     transportUrl: transportUrl("openstack", passwords.rabbit, controller),
     myIp: host.myIp,
     region: cloud.region,
@@ -59,6 +81,11 @@ export function templateVariables(cloud: CloudSettings, host: NovaHostSettings):
     placementPassword: passwords.placement,
     neutronUser: "neutron",
     neutronPassword: passwords.neutron,
+    glanceUser: "glance",
+    glancePassword: passwords.glance,
+    keystoneDatabaseUrl: databaseUrl("keystone", passwords.keystoneDatabase, controller, "keystone"),
+    glanceDatabaseUrl: databaseUrl("glance", passwords.glanceDatabase, controller, "glance"),
+    neutronDatabaseUrl: databaseUrl("neutron", passwords.neutronDatabase, controller, "neutron"),
     apiDatabaseUrl: databaseUrl("nova", passwords.novaDatabase, controller, "nova_api"),
     databaseUrl: databaseUrl("nova", passwords.novaDatabase, controller, "nova"),
     placementDatabaseUrl: databaseUrl("placement", passwords.placementDatabase, controller, "placement"),
@@ -80,21 +107,16 @@ export function checkOverrides(file: string, base: IniFragment, overrides: IniFr
   }
 }
 
-function render(file: string, templates: readonly string[], variables: TemplateVariables, overrides?: IniFragment): string {
-  const base = mergeFragments(...templates.map((template) => fillTemplate(template, variables)));
-  checkOverrides(file, base, overrides);
-  return renderOsloIni(mergeFragments(base, overrides ?? {}));
-}
-
-export function renderNovaConf(profile: OsProfile, cloud: CloudSettings, host: NovaHostSettings): string {
-  const templates = host.role === "controller" ? profile.configTemplates.novaController : profile.configTemplates.novaCompute;
-  return render("nova.conf", templates, templateVariables(cloud, host), host.overrides);
-}
-
-/** placement.conf of the standalone Placement service; undefined where the profile has none. */
-export function renderPlacementConf(profile: OsProfile, cloud: CloudSettings, myIp: string, overrides?: IniFragment): string | undefined {
-  if (profile.configTemplates.placement.length === 0) {
-    return undefined;
+/** The file's text. Overrides apply to ini files only. */
+export function renderConfigFile(spec: ConfigFileSpec, cloud: CloudSettings, host: HostSettings, overrides?: IniFragment): string {
+  const variables = templateVariables(cloud, host);
+  if (spec.format === "text") {
+    if (overrides !== undefined && Object.keys(overrides).length > 0) {
+      throw new Error(`${spec.path}: overrides apply to ini files only`);
+    }
+    return fillTextTemplate(spec.templates[0], variables);
   }
-  return render("placement.conf", profile.configTemplates.placement, templateVariables(cloud, { role: "controller", myIp }), overrides);
+  const base = mergeFragments(...spec.templates.map((template) => fillTemplate(template, variables)));
+  checkOverrides(spec.path, base, overrides);
+  return renderOsloIni(mergeFragments(base, overrides ?? {}));
 }

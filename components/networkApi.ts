@@ -1,0 +1,74 @@
+/**
+ * NetworkApi: a Neutron server with ML2 and no agents. Nova calls the Networking API even for
+ * instances without networks (security groups, port listing), so a cloud that boots instances
+ * needs one. A prerequisite: installed only when the stack asks for the prerequisites.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { CloudSettings, renderConfigFile } from "../render/configFiles";
+import { RemoteScript } from "../remote/remoteScript";
+import { adminPasswordVariable } from "../steps/keystone";
+import { adminEnvironment, retried } from "../steps/openstackClient";
+import { schemaMigrations } from "../steps/schema";
+import { HostTarget, startServices, writeConfigFile } from "./remoteSteps";
+
+export interface NetworkApiArgs {
+  readonly host: HostTarget;
+  /** A secret. */
+  readonly cloud: pulumi.Output<CloudSettings>;
+  readonly authUrl: string;
+  readonly region: string;
+}
+
+export class NetworkApi extends pulumi.ComponentResource {
+  /** The last step: the API answers (warmed up where the profile needs it). */
+  public readonly ready: RemoteScript;
+
+  constructor(name: string, args: NetworkApiArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("nova-installer:controller:NetworkApi", name, {}, opts);
+    const { host, cloud } = args;
+    const profile = host.profile;
+    const settings = { myIp: host.connection.address };
+    const neutronConf = cloud.apply((values) => renderConfigFile(profile.files.networkApi, values, settings));
+    const ml2Conf = cloud.apply((values) => renderConfigFile(profile.files.networkPlugin, values, settings));
+    const files = [
+      writeConfigFile(`${name}-neutron-conf`, host, profile.files.networkApi, neutronConf, { parent: this }),
+      writeConfigFile(`${name}-ml2-conf`, host, profile.files.networkPlugin, ml2Conf, { parent: this }),
+    ];
+    const schema = new RemoteScript(
+      `${name}-schema`,
+      {
+        connection: host.connection,
+        description: "upgrade the neutron database",
+        create: [...profile.networkApiSetup, schemaMigrations.neutron].join("\n"),
+        timeoutSeconds: 1800,
+      },
+      { parent: this, dependsOn: files },
+    );
+    const services = startServices(
+      `${name}-services`,
+      host,
+      profile.units.networkApi,
+      { listening: [{ host: host.connection.address, port: 9696 }] },
+      { parent: this, dependsOn: [schema] },
+    );
+    // Each uwsgi worker configures its database mappers on its first query; a port listing as
+    // a worker's first request fails until then (Debian). A few listings warm every worker.
+    this.ready = new RemoteScript(
+      `${name}-warm-up`,
+      {
+        connection: host.connection,
+        description: "warm up the Networking API",
+        create: [
+          adminEnvironment(args.authUrl, args.region),
+          retried("openstack network list >/dev/null"),
+          ...(profile.networkApiWarmUp ? ["for round in 1 2 3 4 5 6; do openstack port list >/dev/null 2>&1 || true; done", retried("openstack port list >/dev/null")] : []),
+        ].join("\n"),
+        // The files ride along (unused by the script) so that the warm-up runs again after
+        // every restart a changed file causes; as secrets they stay encrypted in state.
+        secrets: { [adminPasswordVariable]: cloud.passwords.admin, NEUTRON_CONF: neutronConf, ML2_CONF: ml2Conf },
+      },
+      { parent: this, dependsOn: [services] },
+    );
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The three kinds of remote step every component is made of: install packages, write a
+ * configuration file, start services. Each returns one RemoteScript, a child of the component.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { ConfigFileSpec, OsProfile } from "../profiles/profiles";
+import { RemoteScript } from "../remote/remoteScript";
+import type { SshEndpoint } from "../remote/ssh";
+import { fileContentVariable, restartReadersScript, writeFileScript } from "../steps/files";
+import { installPackagesScript } from "../steps/packages";
+import { startServicesScript, StartServicesOptions } from "../steps/services";
+
+/** Where a component runs and what kind of host it is. */
+export interface HostTarget {
+  readonly connection: SshEndpoint;
+  readonly profile: OsProfile;
+  /** Refresh the package index before installing (off for hosts with a pre-seeded cache). */
+  readonly refreshPackageIndex: boolean;
+}
+
+export function installPackages(
+  name: string,
+  host: HostTarget,
+  packages: readonly string[],
+  opts: pulumi.CustomResourceOptions,
+): RemoteScript {
+  return new RemoteScript(
+    name,
+    {
+      connection: host.connection,
+      description: `install packages ${packages.join(" ")}`,
+      create: installPackagesScript(host.profile.packageManager, packages, { refreshIndex: host.refreshPackageIndex }),
+      timeoutSeconds: 3600,
+    },
+    opts,
+  );
+}
+
+/**
+ * Writes a file. When its content changes later, the units that read it are restarted (where
+ * running); the first write restarts nothing, the component's service step starts them after.
+ */
+export function writeConfigFile(
+  name: string,
+  host: HostTarget,
+  spec: ConfigFileSpec,
+  content: pulumi.Input<string>,
+  opts: pulumi.CustomResourceOptions,
+): RemoteScript {
+  const write = writeFileScript(spec);
+  return new RemoteScript(
+    name,
+    {
+      connection: host.connection,
+      description: `write ${spec.path}`,
+      create: write,
+      update: `${write}\n${restartReadersScript(spec.readers)}`,
+      secrets: { [fileContentVariable]: content },
+    },
+    opts,
+  );
+}
+
+export function startServices(
+  name: string,
+  host: HostTarget,
+  units: readonly string[],
+  options: StartServicesOptions,
+  opts: pulumi.CustomResourceOptions,
+): RemoteScript {
+  return new RemoteScript(
+    name,
+    { connection: host.connection, description: `start ${units.join(" ")}`, create: startServicesScript(units, options) },
+    opts,
+  );
+}

@@ -1,0 +1,44 @@
+/**
+ * ServiceRegistration: Keystone users, roles, service entities and endpoints of the services,
+ * described as data and applied by one shared, idempotent step (remote/python/keystone_register.py):
+ * what exists is kept, a changed endpoint URL is updated rather than duplicated.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { CloudPasswords } from "../render/configFiles";
+import { RemoteScript } from "../remote/remoteScript";
+import { registrationDocument, registrationScript, registrationVariable, ServiceRegistration as Registration } from "../steps/keystone";
+import type { HostTarget } from "./remoteSteps";
+
+export interface ServiceRegistrationArgs {
+  readonly host: HostTarget;
+  readonly services: readonly Registration[];
+  /** A secret. */
+  readonly passwords: pulumi.Output<CloudPasswords>;
+  /** http://controller:5000/v3 */
+  readonly authUrl: string;
+  readonly region: string;
+}
+
+export class ServiceRegistration extends pulumi.ComponentResource {
+  /** What the registration step printed: one JSON line per object checked or changed. */
+  public readonly report: pulumi.Output<string>;
+
+  constructor(name: string, args: ServiceRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("nova-installer:controller:ServiceRegistration", name, {}, opts);
+    const document = args.passwords.apply((passwords) =>
+      registrationDocument(args.authUrl, args.region, passwords.admin, args.services, passwords as unknown as Record<string, string>),
+    );
+    const step = new RemoteScript(
+      `${name}-keystone`,
+      {
+        connection: args.host.connection,
+        description: `register ${args.services.map((entry) => entry.service.name).join(" ")} in Keystone`,
+        create: registrationScript(args.host.profile.python),
+        secrets: { [registrationVariable]: document },
+      },
+      { parent: this },
+    );
+    this.report = step.stdout;
+    this.registerOutputs({ report: this.report });
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The whole deployment, phase by phase, readable top to bottom. Phases are explicit
+ * `dependsOn` between components; within a phase, work on different hosts runs in parallel.
+ *
+ *   facts -> packages -> infrastructure* -> databases -> identity* -> registration
+ *     -> image*, network API*, placement -> nova control plane      (* prerequisites)
+ */
+import * as pulumi from "@pulumi/pulumi";
+import {
+  AdminCredentials,
+  ControllerInfrastructure,
+  Databases,
+  HostFacts,
+  HostPackages,
+  Identity,
+  ImageService,
+  NetworkApi,
+  NovaController,
+  novaDatabaseUsers,
+  Placement,
+  prerequisiteDatabaseUsers,
+  ServiceRegistration,
+} from "./components";
+import type { HostTarget } from "./components/remoteSteps";
+import type { HostConfig, StackConfig } from "./config/stackConfig";
+import type { PackageSets } from "./profiles/profiles";
+import type { CloudPasswords, CloudSettings } from "./render/configFiles";
+import type { SshEndpoint } from "./remote/ssh";
+import { novaServiceRegistrations, prerequisiteServiceRegistrations } from "./steps/keystone";
+
+export interface DeploymentOutputs {
+  readonly hostFacts: Record<string, pulumi.Output<unknown>>;
+  readonly cells: pulumi.Output<string>;
+  readonly registration: pulumi.Output<string>;
+}
+
+export function endpointOf(config: StackConfig, host: HostConfig): SshEndpoint {
+  return {
+    hostName: host.name,
+    address: host.address,
+    port: host.port,
+    user: config.sshUser,
+    privateKeyPath: config.sshPrivateKeyPath,
+    hostPublicKey: host.hostPublicKey,
+  };
+}
+
+/** The package sets of the controller, by what the installer runs there. */
+function controllerParts(prerequisites: boolean): (keyof PackageSets)[] {
+  return prerequisites
+    ? ["infrastructure", "identity", "image", "networkApi", "placement", "novaController", "client"]
+    : ["placement", "novaController", "client"];
+}
+
+/**
+ * Builds every resource of the stack.
+ * @param passwords the stack's passwords, as a secret (never the plain `config.passwords`).
+ */
+export function deployNova(config: StackConfig, passwords: pulumi.Output<CloudPasswords>): DeploymentOutputs {
+  const profile = config.profile;
+  const target = (host: HostConfig): HostTarget => ({
+    connection: endpointOf(config, host),
+    profile,
+    refreshPackageIndex: config.refreshPackageIndex,
+  });
+  const controllerName = config.controller.name;
+  const controller = target(config.controller);
+  const region = config.region;
+  const authUrl = `http://${controllerName}:5000/v3`;
+  const cloud: pulumi.Output<CloudSettings> = passwords.apply((values) => ({
+    controllerHost: controllerName,
+    controllerAddress: config.controller.address,
+    region,
+    passwords: values,
+  }));
+  const prerequisites = config.prerequisites;
+
+  // Facts first: a host whose own name does not resolve fails here, before anything is installed.
+  const facts = Object.fromEntries(config.hosts.map((host) => [host.name, new HostFacts(`${host.name}-facts`, { connection: target(host).connection })]));
+
+  const controllerPackages = new HostPackages(
+    `${controllerName}-packages`,
+    { host: controller, parts: controllerParts(prerequisites) },
+    { dependsOn: [facts[controllerName]] },
+  );
+
+  const infrastructure = prerequisites
+    ? new ControllerInfrastructure(`${controllerName}-infrastructure`, { host: controller, cloud }, { dependsOn: [controllerPackages] })
+    : undefined;
+
+  const databases = new Databases(
+    `${controllerName}-databases`,
+    {
+      host: controller,
+      users: [...(prerequisites ? prerequisiteDatabaseUsers : []), ...novaDatabaseUsers(profile.placementHosting === "standalone-placement")],
+      passwords,
+    },
+    { dependsOn: [infrastructure ?? controllerPackages] },
+  );
+
+  const identity = prerequisites
+    ? new Identity(`${controllerName}-identity`, { host: controller, cloud, controllerHost: controllerName, region }, { dependsOn: [databases] })
+    : undefined;
+  const identityReady = identity ?? controllerPackages;
+
+  const registration = new ServiceRegistration(
+    `${controllerName}-registration`,
+    {
+      host: controller,
+      services: [...(prerequisites ? prerequisiteServiceRegistrations(controllerName) : []), ...novaServiceRegistrations(controllerName)],
+      passwords,
+      authUrl,
+      region,
+    },
+    { dependsOn: [identityReady] },
+  );
+  new AdminCredentials(
+    `${controllerName}-admin-credentials`,
+    { host: controller, adminPassword: passwords.admin, authUrl, region },
+    { dependsOn: [identityReady] },
+  );
+
+  const image = prerequisites
+    ? new ImageService(`${controllerName}-image`, { host: controller, cloud, authUrl, region }, { dependsOn: [databases, registration] })
+    : undefined;
+  const networkApi = prerequisites
+    ? new NetworkApi(`${controllerName}-network-api`, { host: controller, cloud, authUrl, region }, { dependsOn: [databases, registration] })
+    : undefined;
+  const placement = new Placement(
+    `${controllerName}-placement`,
+    { host: controller, cloud, overrides: config.configOverrides.placement },
+    { dependsOn: [databases, registration] },
+  );
+
+  const nova = new NovaController(
+    `${controllerName}-nova`,
+    { host: controller, cloud, overrides: config.configOverrides.novaController },
+    { dependsOn: [databases, registration, placement, ...(image ? [image] : []), ...(networkApi ? [networkApi] : [])] },
+  );
+
+  return {
+    hostFacts: Object.fromEntries(Object.entries(facts).map(([name, component]) => [name, component.facts])),
+    cells: nova.cells,
+    registration: registration.report,
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * Keystone: database schema, fernet and credential keys, bootstrap of the admin user, region
+ * and identity endpoints, and the shared registration of the other services.
+ */
+import { readFileSync } from "fs";
+import { join } from "path";
+import { shellQuote } from "../lib/shell";
+import { asServiceUser } from "./schema";
+
+export const adminPasswordVariable = "ADMIN_PASSWORD";
+export const registrationVariable = "REGISTRATION";
+
+export interface IdentityBootstrap {
+  /** http://controller:5000/v3/ */
+  readonly identityUrl: string;
+  readonly region: string;
+  /** The command that runs Python (python3; python on CentOS 7). */
+  readonly python: string;
+}
+
+/**
+ * Idempotent: db_sync migrates only what is missing, fernet_setup and credential_setup keep
+ * existing keys, bootstrap creates what is missing and sets the admin password (passed in the
+ * environment keystone-manage reads it from, never as an argument).
+ */
+export function identityBootstrapScript(settings: IdentityBootstrap): string {
+  const url = shellQuote(settings.identityUrl);
+  return [
+    asServiceUser("keystone", ["keystone-manage", "db_sync"]),
+    "keystone-manage fernet_setup --keystone-user keystone --keystone-group keystone",
+    "keystone-manage credential_setup --keystone-user keystone --keystone-group keystone",
+    `OS_BOOTSTRAP_PASSWORD="$${adminPasswordVariable}" keystone-manage bootstrap \\`,
+    `  --bootstrap-admin-url ${url} --bootstrap-internal-url ${url} --bootstrap-public-url ${url} \\`,
+    `  --bootstrap-region-id ${shellQuote(settings.region)}`,
+  ].join("\n");
+}
+
+/** One service as Keystone should know it. */
+export interface ServiceRegistration {
+  /** Keystone user of the service (also its name in messages). */
+  readonly user: string;
+  readonly service: { readonly name: string; readonly type: string; readonly description: string };
+  readonly endpoints: { readonly public: string; readonly internal: string; readonly admin: string };
+}
+
+/** The services of a Nova installation, as data (ports from the install guide). */
+export function novaServiceRegistrations(controllerHost: string): ServiceRegistration[] {
+  const urls = (path: string) => ({ public: path, internal: path, admin: path });
+  return [
+    { user: "nova", service: { name: "nova", type: "compute", description: "OpenStack Compute" }, endpoints: urls(`http://${controllerHost}:8774/v2.1`) },
+    { user: "placement", service: { name: "placement", type: "placement", description: "Placement API" }, endpoints: urls(`http://${controllerHost}:8778`) },
+  ];
+}
+
+/** Image and Networking API, registered when the installer also runs them (prerequisites). */
+export function prerequisiteServiceRegistrations(controllerHost: string): ServiceRegistration[] {
+  const urls = (path: string) => ({ public: path, internal: path, admin: path });
+  return [
+    { user: "glance", service: { name: "glance", type: "image", description: "OpenStack Image" }, endpoints: urls(`http://${controllerHost}:9292`) },
+    { user: "neutron", service: { name: "neutron", type: "network", description: "OpenStack Networking" }, endpoints: urls(`http://${controllerHost}:9696`) },
+  ];
+}
+
+/** The registration document the Python step reads (passwords included: it travels as a secret). */
+export function registrationDocument(
+  authUrl: string,
+  region: string,
+  adminPassword: string,
+  services: readonly ServiceRegistration[],
+  passwords: Readonly<Record<string, string>>,
+): string {
+  return JSON.stringify({
+    authUrl,
+    region,
+    adminPassword,
+    services: services.map((entry) => {
+      const password = passwords[entry.user];
+      if (password === undefined) {
+        throw new Error(`no password for Keystone user "${entry.user}"`);
+      }
+      return { ...entry, password };
+    }),
+  });
+}
+
+const registrationProgram = readFileSync(join(__dirname, "..", "remote", "python", "keystone_register.py"), "utf8");
+
+export function registrationScript(python: string): string {
+  return [
+    "program=$(mktemp /tmp/keystone-register.XXXXXX)",
+    `trap 'rm -f "$program"' EXIT`,
+    `cat >"$program" <<'PYTHON'`,
+    registrationProgram.trimEnd(),
+    "PYTHON",
+    `printf '%s' "$${registrationVariable}" | ${python} "$program"`,
+  ].join("\n");
+}

@@ -1,0 +1,40 @@
+/** Starting services and waiting, bounded, until they answer. */
+import { shellQuote } from "../lib/shell";
+
+export interface TcpCheck {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface StartServicesOptions {
+  /** TCP ports that must accept connections once the services are up. */
+  readonly listening?: readonly TcpCheck[];
+  /** How long to wait for each check. Default 120 s. */
+  readonly timeoutSeconds?: number;
+}
+
+/**
+ * Enables the units and restarts them (a unit the package started with its packaged
+ * configuration must pick up the installer's), then waits until each is active and each port
+ * accepts connections.
+ */
+export function startServicesScript(units: readonly string[], options: StartServicesOptions = {}): string {
+  const timeout = options.timeoutSeconds ?? 120;
+  const quoted = units.map(shellQuote).join(" ");
+  const lines = [
+    `systemctl enable -q ${quoted}`,
+    `systemctl restart ${quoted}`,
+    `for unit in ${quoted}; do`,
+    `  for attempt in $(seq ${timeout}); do systemctl is-active -q "$unit" && break; sleep 1; done`,
+    `  systemctl is-active -q "$unit" || { systemctl status --no-pager "$unit" >&2 || true; echo "$unit is not active after ${timeout} s" >&2; exit 1; }`,
+    "done",
+  ];
+  for (const check of options.listening ?? []) {
+    const target = `${check.host}:${check.port}`;
+    lines.push(
+      `for attempt in $(seq ${timeout}); do timeout 2 bash -c ${shellQuote(`</dev/tcp/${check.host}/${check.port}`)} 2>/dev/null && break; sleep 1; done`,
+      `timeout 2 bash -c ${shellQuote(`</dev/tcp/${check.host}/${check.port}`)} 2>/dev/null || { echo "nothing accepts connections on ${target} after ${timeout} s" >&2; exit 1; }`,
+    );
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,114 @@
+/**
+ * The component graph of a whole stack, for every profile, under Pulumi mocks: every remote
+ * step recorded in registration order, its scripts and the names of its secret variables,
+ * compared with reviewed golden files. For the RHEL-family profiles, which cannot run here,
+ * these files are the proof of what the installer would run on their hosts.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { resolveStackConfig } from "../../config/stackConfig";
+import { deployNova } from "../../deployment";
+import { passwordNames } from "../../render/configFiles";
+import { supportedProfiles } from "../../profiles/profiles";
+import { expectGolden } from "../support/golden";
+import { RecordedResource, recordResources, valueOf } from "../support/mocks";
+
+const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7c2V0dXBrZXlmb3J0ZXN0c29ubHkAAAAAAAAAAAAAAA";
+const passwords = Object.fromEntries(passwordNames.map((name) => [name, `${name}-s3cret-value`]));
+
+function stackFor(operatingSystem: string, openstackRelease: string, prerequisites = true) {
+  return resolveStackConfig({
+    operatingSystem,
+    openstackRelease,
+    sshPrivateKeyPath: "/keys/id_ed25519",
+    prerequisites,
+    passwords,
+    hosts: [
+      { name: "controller", role: "controller", address: "10.0.0.11", hostPublicKey: hostKey },
+      { name: "compute1", role: "compute", address: "10.0.0.31", hostPublicKey: hostKey },
+    ],
+  });
+}
+
+const factsStdout = '{"osId":"debian","osVersionId":"12","hostname":"x","virtualizationFlags":0,"hostnameResolves":true}';
+
+/** Registers the whole stack under mocks and waits until every output settled. */
+async function record(operatingSystem: string, release: string, prerequisites = true): Promise<RecordedResource[]> {
+  const recorded = recordResources((resource) => (resource.name.endsWith("-facts-probe") ? { stdout: factsStdout } : { stdout: "" }));
+  const outputs = deployNova(stackFor(operatingSystem, release, prerequisites), pulumi.secret(stackFor(operatingSystem, release).passwords));
+  await valueOf(outputs.cells);
+  await Promise.all(Object.values(outputs.hostFacts).map(valueOf));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return recorded;
+}
+
+function describeStep(resource: RecordedResource): string {
+  const { inputs } = resource;
+  const lines = [`### ${resource.name} on ${inputs.connection.hostName}: ${inputs.description}`];
+  // A secret input reaches the mocks wrapped as {<secret signature>: ..., value}.
+  const secrets = Object.keys(inputs.secrets?.value ?? inputs.secrets ?? {}).sort();
+  if (secrets.length > 0) {
+    lines.push(`secrets: ${secrets.join(", ")}`);
+  }
+  for (const phase of ["create", "update", "delete"]) {
+    if (inputs[phase] !== undefined) {
+      lines.push(`--- ${phase}`, String(inputs[phase]).trimEnd());
+    }
+  }
+  return lines.join("\n");
+}
+
+describe.each(supportedProfiles)("deployment of %s", (key) => {
+  const [operatingSystem, release] = key.split("/");
+
+  it("runs the reviewed steps, in the reviewed order", async () => {
+    const recorded = await record(operatingSystem, release);
+    const steps = recorded.filter((resource) => resource.type.endsWith(":RemoteScript"));
+    expectGolden(`${operatingSystem}/${release}/steps.txt`, steps.map(describeStep).join("\n\n") + "\n");
+  });
+});
+
+describe("deployment graph", () => {
+  it("names every child after its component and parents it", async () => {
+    const recorded = await record("debian-12", "zed");
+    const components = recorded.filter((resource) => resource.type.startsWith("nova-installer:"));
+    expect(components.map((resource) => resource.type)).toEqual([
+      "nova-installer:host:HostFacts",
+      "nova-installer:host:HostFacts",
+      "nova-installer:host:HostPackages",
+      "nova-installer:controller:ControllerInfrastructure",
+      "nova-installer:controller:Databases",
+      "nova-installer:controller:Identity",
+      "nova-installer:controller:ServiceRegistration",
+      "nova-installer:controller:AdminCredentials",
+      "nova-installer:controller:ImageService",
+      "nova-installer:controller:NetworkApi",
+      "nova-installer:controller:Placement",
+      "nova-installer:controller:NovaController",
+    ]);
+    const componentNames = components.map((resource) => resource.name);
+    for (const step of recorded.filter((resource) => resource.type.endsWith(":RemoteScript"))) {
+      expect(componentNames.some((name) => step.name.startsWith(`${name}-`)), step.name).toBe(true);
+    }
+  });
+
+  it("keeps every password out of scripts and puts them only in secrets", async () => {
+    const recorded = await record("debian-12", "zed");
+    for (const step of recorded.filter((resource) => resource.type.endsWith(":RemoteScript"))) {
+      const visible = JSON.stringify({ ...step.inputs, secrets: undefined });
+      expect(step.inputs.secrets === undefined || step.inputs.secrets.value !== undefined, `${step.name} secrets not wrapped as secret`).toBe(true);
+      for (const password of Object.values(passwords)) {
+        expect(visible, `${step.name} shows a password`).not.toContain(password);
+      }
+    }
+  });
+
+  it("without prerequisites, installs and configures Nova and Placement only", async () => {
+    const recorded = await record("debian-12", "zed", false);
+    const types = recorded.map((resource) => resource.type);
+    expect(types).not.toContain("nova-installer:controller:Identity");
+    expect(types).not.toContain("nova-installer:controller:ImageService");
+    const grants = recorded.find((resource) => resource.name === "controller-databases-grants");
+    expect(grants?.inputs.description).toBe("databases nova_api nova nova_cell0 placement");
+  });
+});
