@@ -134,7 +134,7 @@ export function deployNova(config: StackConfig, passwords: pulumi.Output<CloudPa
 
   const nova = new NovaController(
     `${controllerName}-nova`,
-    { host: controller, cloud, overrides: config.configOverrides.novaController },
+    { host: controller, cloud, controllerHost: controllerName, overrides: config.configOverrides.novaController },
     { dependsOn: [databases, registration, placement, ...(image ? [image] : []), ...(networkApi ? [networkApi] : [])] },
   );
 

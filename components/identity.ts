@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CloudSettings, renderConfigFile } from "../render/configFiles";
 import { RemoteScript } from "../remote/remoteScript";
 import { adminPasswordVariable, identityBootstrapScript } from "../steps/keystone";
-import { HostTarget, startServices, writeConfigFile } from "./remoteSteps";
+import { HostTarget, startServices, writeConfigFile, writeDatabaseCredentials } from "./remoteSteps";
 
 export interface IdentityArgs {
   readonly host: HostTarget;
@@ -27,6 +27,9 @@ export class Identity extends pulumi.ComponentResource {
     const { host, cloud } = args;
     const profile = host.profile;
     const settings = { myIp: host.connection.address };
+    const credentials = writeDatabaseCredentials(`${name}-database-credentials`, host, "keystone", profile.units.identity, cloud.passwords, {
+      parent: this,
+    });
     const files = [profile.files.identity, ...profile.files.identityWebServer].map((spec, index) =>
       writeConfigFile(
         `${name}-${index === 0 ? "keystone-conf" : `web-server-${index}`}`,
@@ -47,7 +50,7 @@ export class Identity extends pulumi.ComponentResource {
         ].join("\n"),
         secrets: { [adminPasswordVariable]: cloud.passwords.admin },
       },
-      { parent: this, dependsOn: files },
+      { parent: this, dependsOn: [credentials, ...files] },
     );
     this.ready = startServices(
       `${name}-services`,

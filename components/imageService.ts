@@ -9,7 +9,7 @@ import { RemoteScript } from "../remote/remoteScript";
 import { adminPasswordVariable } from "../steps/keystone";
 import { adminEnvironment, retried } from "../steps/openstackClient";
 import { schemaMigrations } from "../steps/schema";
-import { HostTarget, startServices, writeConfigFile } from "./remoteSteps";
+import { HostTarget, startServices, writeConfigFile, writeDatabaseCredentials } from "./remoteSteps";
 
 export interface ImageServiceArgs {
   readonly host: HostTarget;
@@ -33,10 +33,13 @@ export class ImageService extends pulumi.ComponentResource {
       cloud.apply((values) => renderConfigFile(spec, values, { myIp: host.connection.address })),
       { parent: this },
     );
+    const credentials = writeDatabaseCredentials(`${name}-database-credentials`, host, "glance", host.profile.units.imageApi, cloud.passwords, {
+      parent: this,
+    });
     const schema = new RemoteScript(
       `${name}-schema`,
       { connection: host.connection, description: "sync the glance database", create: schemaMigrations.glance },
-      { parent: this, dependsOn: [config] },
+      { parent: this, dependsOn: [config, credentials] },
     );
     const services = startServices(
       `${name}-services`,

@@ -9,7 +9,7 @@ import { RemoteScript } from "../remote/remoteScript";
 import { adminPasswordVariable } from "../steps/keystone";
 import { adminEnvironment, retried } from "../steps/openstackClient";
 import { schemaMigrations } from "../steps/schema";
-import { HostTarget, startServices, writeConfigFile } from "./remoteSteps";
+import { HostTarget, startServices, writeConfigFile, writeDatabaseCredentials } from "./remoteSteps";
 
 export interface NetworkApiArgs {
   readonly host: HostTarget;
@@ -33,6 +33,7 @@ export class NetworkApi extends pulumi.ComponentResource {
     const files = [
       writeConfigFile(`${name}-neutron-conf`, host, profile.files.networkApi, neutronConf, { parent: this }),
       writeConfigFile(`${name}-ml2-conf`, host, profile.files.networkPlugin, ml2Conf, { parent: this }),
+      writeDatabaseCredentials(`${name}-database-credentials`, host, "neutron", profile.units.networkApi, cloud.passwords, { parent: this }),
     ];
     const schema = new RemoteScript(
       `${name}-schema`,

@@ -4,15 +4,18 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { IniFragment } from "../lib/osloIni";
-import { CloudSettings, renderConfigFile } from "../render/configFiles";
+import { CloudSettings, databaseCredentialFiles, renderConfigFile } from "../render/configFiles";
+import { databaseUrl } from "../render/urls";
 import { RemoteScript } from "../remote/remoteScript";
 import { cellMappingScript } from "../steps/cells";
-import { HostTarget, startServices, writeConfigFile } from "./remoteSteps";
+import { HostTarget, startServices, writeConfigFile, writeDatabaseCredentials } from "./remoteSteps";
 
 export interface NovaControllerArgs {
   readonly host: HostTarget;
   /** A secret. */
   readonly cloud: pulumi.Output<CloudSettings>;
+  /** The controller's name as every host reaches it. */
+  readonly controllerHost: string;
   /** The operator's additions to nova.conf. Default none. */
   readonly overrides?: IniFragment;
   /** Seconds between periodic host discoveries by the scheduler. Default: off (discovery is explicit). */
@@ -38,22 +41,32 @@ export class NovaController extends pulumi.ComponentResource {
       ),
       { parent: this },
     );
+    const credentials = writeDatabaseCredentials(`${name}-database-credentials`, host, "nova", spec.readers, cloud.passwords, {
+      parent: this,
+    });
     const cells = new RemoteScript(
       `${name}-cells`,
       {
         connection: host.connection,
         description: "map cells and sync the nova databases",
-        create: cellMappingScript(host.profile.templatedCellUrls),
+        create: cellMappingScript({
+          cell0DatabaseUrl: databaseUrl("nova", args.controllerHost, "nova_cell0", databaseCredentialFiles.nova),
+          cell1DatabaseUrl: databaseUrl("nova", args.controllerHost, "nova", databaseCredentialFiles.nova),
+          templatedTransportUrl: host.profile.templatedCellUrls,
+        }),
         timeoutSeconds: 1800,
       },
-      { parent: this, dependsOn: [config] },
+      { parent: this, dependsOn: [config, credentials] },
     );
     this.cells = cells.stdout;
     this.ready = startServices(
       `${name}-services`,
       host,
       host.profile.units.novaController,
-      { listening: [{ host: host.connection.address, port: 8774 }, { host: host.connection.address, port: 6080 }] },
+      {
+        setup: host.profile.novaControllerSetup,
+        listening: [{ host: host.connection.address, port: 8774 }, { host: host.connection.address, port: 6080 }],
+      },
       { parent: this, dependsOn: [cells] },
     );
     this.registerOutputs({ cells: this.cells });

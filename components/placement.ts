@@ -8,7 +8,7 @@ import { CloudSettings, renderConfigFile } from "../render/configFiles";
 import type { IniFragment } from "../lib/osloIni";
 import { RemoteScript } from "../remote/remoteScript";
 import { schemaMigrations } from "../steps/schema";
-import { HostTarget, startServices, writeConfigFile } from "./remoteSteps";
+import { HostTarget, startServices, writeConfigFile, writeDatabaseCredentials } from "./remoteSteps";
 
 export interface PlacementArgs {
   readonly host: HostTarget;
@@ -35,11 +35,19 @@ export class Placement extends pulumi.ComponentResource {
         cloud.apply((values) => renderConfigFile(spec, values, { myIp: host.connection.address }, args.overrides)),
         { parent: this },
       );
+      const credentials = writeDatabaseCredentials(
+        `${name}-database-credentials`,
+        host,
+        "placement",
+        host.profile.units.placementApi,
+        cloud.passwords,
+        { parent: this },
+      );
       dependsOn.push(
         new RemoteScript(
           `${name}-schema`,
           { connection: host.connection, description: "sync the placement database", create: schemaMigrations.placement },
-          { parent: this, dependsOn: [config] },
+          { parent: this, dependsOn: [config, credentials] },
         ),
       );
     }

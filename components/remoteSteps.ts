@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ConfigFileSpec, OsProfile } from "../profiles/profiles";
+import { CloudPasswords, databaseCredentialsSpec, DatabaseUserName, renderDatabaseCredentials } from "../render/configFiles";
 import { RemoteScript } from "../remote/remoteScript";
 import type { SshEndpoint } from "../remote/ssh";
 import { fileContentVariable, restartReadersScript, writeFileScript } from "../steps/files";
@@ -59,6 +60,19 @@ export function writeConfigFile(
     },
     opts,
   );
+}
+
+/** The database password file of a service (see templates/mysql/client.cnf), restarting its readers on change. */
+export function writeDatabaseCredentials(
+  name: string,
+  host: HostTarget,
+  user: DatabaseUserName,
+  readers: readonly string[],
+  passwords: pulumi.Output<CloudPasswords>,
+  opts: pulumi.CustomResourceOptions,
+): RemoteScript {
+  const spec = databaseCredentialsSpec(user, readers);
+  return writeConfigFile(name, host, spec, passwords.apply((values) => renderDatabaseCredentials(user, values)), opts);
 }
 
 export function startServices(

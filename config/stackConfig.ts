@@ -141,7 +141,7 @@ class Reader {
         this.problems.push(`${path}: expected a string`);
         passwords[name] = "";
       } else {
-        const problem = passwordProblem(password);
+        const problem = passwordProblem(password, name);
         if (problem) {
           this.problems.push(`${path}: ${problem}`);
         }
@@ -235,8 +235,19 @@ class Reader {
   }
 }
 
+/**
+ * Characters a password cannot hold, by password, beyond the general rules: oslo.messaging's
+ * rabbit driver rebuilds the broker URL with urllib's quote(), which leaves "/" unencoded, so a
+ * "/" in the RabbitMQ password breaks the URL (kombu: "Port could not be cast to integer").
+ */
+export const forbiddenPasswordCharacters: Readonly<Partial<Record<keyof CloudPasswords, string>>> = { rabbit: "/" };
+
 /** Why oslo.config, a shell or a URL could not carry a password unchanged; undefined when it can. */
-export function passwordProblem(password: string): string | undefined {
+export function passwordProblem(password: string, name?: keyof CloudPasswords): string | undefined {
+  const forbidden = [...(name ? forbiddenPasswordCharacters[name] ?? "" : "")].filter((character) => password.includes(character));
+  if (forbidden.length > 0) {
+    return `cannot contain ${forbidden.map((character) => JSON.stringify(character)).join(", ")} (oslo.messaging leaves it unencoded in the broker URL)`;
+  }
   if (password.length < 8 || password.length > 128) {
     return `expected 8 to 128 characters, got ${password.length}`;
   }

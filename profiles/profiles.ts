@@ -115,6 +115,8 @@ export interface OsProfile {
   readonly networkApiSetup: readonly string[];
   /** Whether a fresh Networking API must be warmed up with a few requests before Nova uses it. */
   readonly networkApiWarmUp: boolean;
+  /** Commands run before Nova's control plane services start. Debian: the console proxy is noVNC, not SPICE. */
+  readonly novaControllerSetup: readonly string[];
 }
 
 export type ProfileKey = `${OperatingSystem}/${OpenStackRelease}`;
@@ -186,6 +188,7 @@ const debianBookwormZed: OsProfile = {
   identitySetup: [],
   networkApiSetup: ["sed -i 's/^processes = .*/processes = 2/' /etc/neutron/neutron-api-uwsgi.ini"],
   networkApiWarmUp: true,
+  novaControllerSetup: ["sed -i 's/^NOVA_CONSOLE_PROXY_TYPE=.*/NOVA_CONSOLE_PROXY_TYPE=novnc/' /etc/default/nova-consoleproxy"],
 };
 
 const rdoIdentitySetup = ["ln -sfn /usr/share/keystone/wsgi-keystone.conf /etc/httpd/conf.d/wsgi-keystone.conf"];
@@ -262,6 +265,7 @@ const centos7Queens: OsProfile = {
   identitySetup: rdoIdentitySetup,
   networkApiSetup: ["ln -sfn /etc/neutron/plugins/ml2/ml2_conf.ini /etc/neutron/plugin.ini"],
   networkApiWarmUp: false,
+  novaControllerSetup: [],
 };
 
 /** Rocky: the placement region key is region_name, and cell mappings take templated URLs. */
@@ -316,6 +320,7 @@ const centosStream9Caracal: OsProfile = {
   identitySetup: rdoIdentitySetup,
   networkApiSetup: ["ln -sfn /etc/neutron/plugins/ml2/ml2_conf.ini /etc/neutron/plugin.ini"],
   networkApiWarmUp: false,
+  novaControllerSetup: [],
 };
 
 const profiles: { readonly [key in ProfileKey]?: OsProfile } = {

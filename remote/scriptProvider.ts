@@ -41,7 +41,13 @@ async function runStep(inputs: RemoteScriptInputs, body: string, phase: string):
     timeoutMs: (inputs.timeoutSeconds ?? 1800) * 1000,
   });
   if (result.exitCode !== 0) {
-    const output = tail(redact(result.stderr.trim() || result.stdout, secrets));
+    // Tools print warnings on stderr and their error on stdout, or the other way round: show both.
+    const output = [
+      result.stdout.trim() ? `stdout:\n${tail(redact(result.stdout, secrets), 15)}` : "",
+      result.stderr.trim() ? `stderr:\n${tail(redact(result.stderr, secrets), 15)}` : "",
+    ]
+      .filter(Boolean)
+      .join("\n");
     throw new Error(
       `${inputs.connection.hostName} (${inputs.connection.address}): "${inputs.description}" (${phase}) failed with exit code ${result.exitCode}:\n${output}`,
     );

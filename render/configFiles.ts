@@ -60,6 +60,43 @@ export interface HostSettings {
   readonly discoverHostsInterval?: number;
 }
 
+/** Each database user's credentials file (templates/mysql/client.cnf), same path on every OS. */
+export const databaseCredentialFiles = {
+  keystone: "/etc/keystone/keystone-database.cnf",
+  glance: "/etc/glance/glance-database.cnf",
+  neutron: "/etc/neutron/neutron-database.cnf",
+  nova: "/etc/nova/nova-database.cnf",
+  placement: "/etc/placement/placement-database.cnf",
+} as const;
+
+export type DatabaseUserName = keyof typeof databaseCredentialFiles;
+
+/** Which password each database user logs in with. */
+export const databasePasswordOf: { readonly [user in DatabaseUserName]: keyof CloudPasswords } = {
+  keystone: "keystoneDatabase",
+  glance: "glanceDatabase",
+  neutron: "neutronDatabase",
+  nova: "novaDatabase",
+  placement: "placementDatabase",
+};
+
+/** The credentials file of a database user, readable by the service's group only. */
+export function databaseCredentialsSpec(user: DatabaseUserName, readers: readonly string[]): ConfigFileSpec {
+  return {
+    path: databaseCredentialFiles[user],
+    owner: "root",
+    group: user,
+    mode: "0640",
+    format: "text",
+    templates: ["mysql/client.cnf"],
+    readers,
+  };
+}
+
+export function renderDatabaseCredentials(user: DatabaseUserName, passwords: CloudPasswords): string {
+  return fillTextTemplate("mysql/client.cnf", { databasePassword: passwords[databasePasswordOf[user]] });
+}
+
 export function templateVariables(cloud: CloudSettings, host: HostSettings): TemplateVariables {
   const controller = cloud.controllerHost;
   const passwords = cloud.passwords;
@@ -83,12 +120,12 @@ export function templateVariables(cloud: CloudSettings, host: HostSettings): Tem
     neutronPassword: passwords.neutron,
     glanceUser: "glance",
     glancePassword: passwords.glance,
-    keystoneDatabaseUrl: databaseUrl("keystone", passwords.keystoneDatabase, controller, "keystone"),
-    glanceDatabaseUrl: databaseUrl("glance", passwords.glanceDatabase, controller, "glance"),
-    neutronDatabaseUrl: databaseUrl("neutron", passwords.neutronDatabase, controller, "neutron"),
-    apiDatabaseUrl: databaseUrl("nova", passwords.novaDatabase, controller, "nova_api"),
-    databaseUrl: databaseUrl("nova", passwords.novaDatabase, controller, "nova"),
-    placementDatabaseUrl: databaseUrl("placement", passwords.placementDatabase, controller, "placement"),
+    keystoneDatabaseUrl: databaseUrl("keystone", controller, "keystone", databaseCredentialFiles.keystone),
+    glanceDatabaseUrl: databaseUrl("glance", controller, "glance", databaseCredentialFiles.glance),
+    neutronDatabaseUrl: databaseUrl("neutron", controller, "neutron", databaseCredentialFiles.neutron),
+    apiDatabaseUrl: databaseUrl("nova", controller, "nova_api", databaseCredentialFiles.nova),
+    databaseUrl: databaseUrl("nova", controller, "nova", databaseCredentialFiles.nova),
+    placementDatabaseUrl: databaseUrl("placement", controller, "placement", databaseCredentialFiles.placement),
     computeDriver: host.computeDriver ?? "libvirt.LibvirtDriver",
     virtType: host.virtType,
     discoverHostsInterval: host.discoverHostsInterval,

@@ -1,5 +1,5 @@
 /**
- * Connection URLs with credentials inside. Passwords are percent-encoded (every character
+ * Connection URLs. Passwords inside a URL are percent-encoded (every character
  * outside RFC 3986's unreserved set), so `@ : / % # ?` and friends cannot change the URL's
  * meaning; SQLAlchemy and oslo.messaging decode them again.
  */
@@ -8,9 +8,12 @@ export function percentEncode(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (character) => "%" + character.charCodeAt(0).toString(16).toUpperCase());
 }
 
-/** `mysql+pymysql://user:password@host/database` */
-export function databaseUrl(user: string, password: string, host: string, database: string): string {
-  return `mysql+pymysql://${percentEncode(user)}:${percentEncode(password)}@${host}/${database}`;
+/**
+ * `mysql+pymysql://user@host/database?read_default_file=FILE`: the password is not in the URL
+ * but in FILE (templates/mysql/client.cnf), see there why.
+ */
+export function databaseUrl(user: string, host: string, database: string, credentialsFile: string): string {
+  return `mysql+pymysql://${percentEncode(user)}@${host}/${database}?read_default_file=${credentialsFile}`;
 }
 
 /** `rabbit://user:password@host:5672/` */

@@ -4,35 +4,52 @@
  * "cell0 mapping not found" failure.
  *
  * Re-runs are safe: map_cell0 reports "already setup"; cell1 is looked up in list_cells and
- * updated instead of created (create_cell fails when it exists). Where the release allows it,
- * the mappings hold templated URLs: no password is stored in them or passed on a command line,
- * each service fills the template from its own nova.conf.
+ * updated instead of created (create_cell fails when it exists). No password is stored in a
+ * mapping or passed on a command line: database URLs carry none (the password is in the
+ * credentials file they name), and where the release allows it the transport URL is a template
+ * each service fills from its own nova.conf.
  */
 import { shellQuote } from "../lib/shell";
 import { asServiceUser } from "./schema";
 
 const transportTemplate = "{scheme}://{username}:{password}@{hostname}:{port}/{path}";
-const cellDatabaseTemplate = "{scheme}://{username}:{password}@{hostname}/{path}";
-const cell0DatabaseTemplate = "{scheme}://{username}:{password}@{hostname}/nova_cell0";
+const cell0Uuid = "00000000-0000-0000-0000-000000000000";
 
 function novaManage(...words: string[]): string {
   return asServiceUser("nova", ["nova-manage", ...words]);
 }
 
-export function cellMappingScript(templatedUrls: boolean): string {
-  const cell1Urls = templatedUrls
-    ? ["--transport-url", shellQuote(transportTemplate), "--database_connection", shellQuote(cellDatabaseTemplate)]
-    : [];
-  const cell0Url = templatedUrls ? ["--database_connection", shellQuote(cell0DatabaseTemplate)] : [];
+export interface CellMappingSettings {
+  /** cell0's database URL; it holds no password (render/urls.ts), so it may be an argument. */
+  readonly cell0DatabaseUrl: string;
+  /** cell1's database URL, likewise without a password. */
+  readonly cell1DatabaseUrl: string;
+  /**
+   * Whether the release takes a templated transport URL (Rocky and later). Without, cell1's
+   * transport URL (with the RabbitMQ password) comes from nova.conf when the cell is created
+   * and is left as it is afterwards.
+   */
+  readonly templatedTransportUrl: boolean;
+}
+
+/**
+ * The mapping converges: an existing cell0 or cell1 (made by hand from the guide, with the
+ * password in its URLs, say) is updated to the installer's URLs.
+ */
+export function cellMappingScript(settings: CellMappingSettings): string {
+  const transport = settings.templatedTransportUrl ? ["--transport-url", shellQuote(transportTemplate)] : [];
+  const cell1Database = ["--database_connection", shellQuote(settings.cell1DatabaseUrl)];
+  const cell0Database = ["--database_connection", shellQuote(settings.cell0DatabaseUrl)];
   return [
     novaManage("api_db", "sync"),
-    novaManage("cell_v2", "map_cell0", ...cell0Url),
+    novaManage("cell_v2", "map_cell0", ...cell0Database),
+    // cell0 has no message queue; without an explicit one update_cell would take nova.conf's.
+    novaManage("cell_v2", "update_cell", "--cell_uuid", cell0Uuid, "--transport-url", "none:///", ...cell0Database),
     `cell1=$(${novaManage("cell_v2", "list_cells")} | awk -F'|' '{gsub(/ /, "", $2); gsub(/ /, "", $3)} $2 == "cell1" {print $3}')`,
     'if [ -z "$cell1" ]; then',
-    `  ${novaManage("cell_v2", "create_cell", "--name=cell1", "--verbose", ...cell1Urls)}`,
-    // Queens cannot hold templates and update_cell would need the URLs (with the password) as
-    // arguments: an existing cell1 is left as it is there.
-    ...(templatedUrls ? ["else", `  ${novaManage("cell_v2", "update_cell", "--cell_uuid", '"$cell1"', ...cell1Urls)}`] : []),
+    `  ${novaManage("cell_v2", "create_cell", "--name=cell1", "--verbose", ...transport, ...cell1Database)}`,
+    "else",
+    `  ${novaManage("cell_v2", "update_cell", "--cell_uuid", '"$cell1"', ...transport, ...cell1Database)}`,
     "fi",
     novaManage("db", "sync"),
     `cells=$(${novaManage("cell_v2", "list_cells")})`,

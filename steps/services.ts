@@ -7,6 +7,8 @@ export interface TcpCheck {
 }
 
 export interface StartServicesOptions {
+  /** Commands run first (package defaults the units read, say). */
+  readonly setup?: readonly string[];
   /** TCP ports that must accept connections once the services are up. */
   readonly listening?: readonly TcpCheck[];
   /** How long to wait for each check. Default 120 s. */
@@ -22,6 +24,7 @@ export function startServicesScript(units: readonly string[], options: StartServ
   const timeout = options.timeoutSeconds ?? 120;
   const quoted = units.map(shellQuote).join(" ");
   const lines = [
+    ...(options.setup ?? []),
     `systemctl enable -q ${quoted}`,
     `systemctl restart ${quoted}`,
     `for unit in ${quoted}; do`,

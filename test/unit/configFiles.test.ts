@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { escapeOsloInterpolation, mergeFragments, renderOsloIni } from "../../lib/osloIni";
 import { profileFor, supportedProfiles } from "../../profiles/profiles";
 import type { ConfigFileSpec } from "../../profiles/profiles";
-import { CloudSettings, HostSettings, renderConfigFile } from "../../render/configFiles";
+import { CloudSettings, HostSettings, renderConfigFile, renderDatabaseCredentials } from "../../render/configFiles";
 import { databaseUrl, percentEncode, transportUrl } from "../../render/urls";
 import { expectGolden } from "../support/golden";
 
@@ -60,8 +60,10 @@ describe("nova.conf content rules", () => {
 
   it("points api_database at nova_api and database at nova", () => {
     const text = renderConfigFile(files.novaController, exampleCloud, controllerHost);
-    expect(text).toMatch(/\[api_database\]\nconnection = mysql\+pymysql:\/\/nova:NOVA_DBPASS@controller\/nova_api\n/);
-    expect(text).toMatch(/\[database\]\nconnection = mysql\+pymysql:\/\/nova:NOVA_DBPASS@controller\/nova\n/);
+    const credentials = "read_default_file=/etc/nova/nova-database.cnf";
+    expect(text).toContain(`[api_database]\nconnection = mysql+pymysql://nova@controller/nova_api?${credentials}\n`);
+    expect(text).toContain(`[database]\nconnection = mysql+pymysql://nova@controller/nova?${credentials}\n`);
+    expect(text).not.toContain("NOVA_DBPASS");
   });
 
   it("leaves out keys whose value is not set", () => {
@@ -118,8 +120,14 @@ describe("connection URLs", () => {
     expect(decodeURIComponent(percentEncode(hostile))).toBe(hostile);
   });
 
-  it("builds the database and transport URLs of the guide", () => {
-    expect(databaseUrl("nova", "NOVA_DBPASS", "controller", "nova_api")).toBe("mysql+pymysql://nova:NOVA_DBPASS@controller/nova_api");
+  it("keeps database passwords out of URLs, in the credentials file PyMySQL reads", () => {
+    expect(databaseUrl("nova", "controller", "nova_api", "/etc/nova/nova-database.cnf")).toBe(
+      "mysql+pymysql://nova@controller/nova_api?read_default_file=/etc/nova/nova-database.cnf",
+    );
+    expect(renderDatabaseCredentials("nova", { ...exampleCloud.passwords, novaDatabase: hostile })).toContain(`\npassword = ${hostile}\n`);
+  });
+
+  it("percent-encodes the RabbitMQ password in the transport URL", () => {
     expect(transportUrl("openstack", "p@ss:w/rd", "controller")).toBe("rabbit://openstack:p%40ss%3Aw%2Frd@controller:5672/");
   });
 });

@@ -1,0 +1,187 @@
+/**
+ * `nova-installer lab ...`: the local test bed, one controller and N computes as
+ * systemd-nspawn machines on a bridge. This file maps options to lab/ calls and prints results.
+ */
+import * as fs from "fs";
+import type { Argv, CommandModule } from "yargs";
+import { LabSpec, defaultComputeCount, defaultLabSpec, validateLabSpec } from "../lab/config";
+import { ensureImage, pruneImages } from "../lab/image";
+import { inventoryHost, readInventory } from "../lab/inventory";
+import { LabContext, labContext, labDown, labStatus, labUp } from "../lab/lab";
+import { labLayout } from "../lab/paths";
+import { connectPinned } from "../lab/ssh";
+import { interactiveShell } from "./interactive-shell";
+import { writeLabStack } from "./labStack";
+import { runPulumi } from "./pulumiCli";
+
+interface LabOptions {
+  readonly name: string;
+  readonly bridge: string;
+  readonly subnet: string;
+}
+
+function contextFrom(options: LabOptions): LabContext {
+  const spec: LabSpec = validateLabSpec({ name: options.name, bridge: options.bridge, subnet: options.subnet });
+  return labContext({ spec });
+}
+
+const upCommand: CommandModule<LabOptions, LabOptions & { computes: number }> = {
+  command: "up",
+  describe: "Start the lab (building the image first if it is not cached) and wait until every host answers ssh",
+  builder: (args) =>
+    args.option("computes", {
+      type: "number",
+      default: defaultComputeCount,
+      describe: "Number of compute hosts (compute1..computeN); a running lab grows or shrinks to it",
+    }),
+  handler: async (options) => {
+    await labUp(contextFrom(options), options.computes);
+  },
+};
+
+const deployCommand: CommandModule<LabOptions, LabOptions & { computes: number; stack: string }> = {
+  command: "deploy",
+  describe: "The main job: bring the lab up, write its stack (hosts, pinned keys, generated passwords) and run pulumi up",
+  builder: (args) =>
+    args
+      .option("computes", { type: "number", default: defaultComputeCount, describe: "Number of compute hosts" })
+      .option("stack", { type: "string", default: "lab", describe: "Pulumi stack the lab is deployed with" }),
+  handler: async (options) => {
+    const started = Date.now();
+    const inventory = await labUp(contextFrom(options), options.computes);
+    const generated = await writeLabStack(options.stack, inventory);
+    process.stdout.write(
+      `[deploy] stack ${options.stack}: ${inventory.hosts.length} hosts` +
+        (generated.length > 0 ? `, generated passwords ${generated.join(", ")}` : "") +
+        "\n",
+    );
+    const up = await runPulumi(["up", "--stack", options.stack, "--yes", "--skip-preview", "--non-interactive"], { echo: true });
+    process.stdout.write(`[deploy] pulumi up ${up.exitCode === 0 ? "succeeded" : "FAILED"} in ${Math.round((Date.now() - started) / 1000)} s\n`);
+    process.exitCode = up.exitCode;
+  },
+};
+
+const downCommand: CommandModule<LabOptions, LabOptions> = {
+  command: "down",
+  describe: "Stop and delete every host, the bridge and the lab state; fails if anything is left behind",
+  handler: async (options) => {
+    await labDown(contextFrom(options));
+  },
+};
+
+const statusCommand: CommandModule<LabOptions, LabOptions> = {
+  command: "status",
+  describe: "Show the lab's hosts, whether they run and whether they answer ssh with their pinned key (exit code 3 if one does not)",
+  handler: async (options) => {
+    const context = contextFrom(options);
+    const status = await labStatus(context);
+    const print = (line: string): void => void process.stdout.write(`${line}\n`);
+    if (!status.exists && status.hosts.length === 0) {
+      print(`lab "${status.spec.name}" is down (state ${context.stateDir})`);
+      return;
+    }
+    print(`lab "${status.spec.name}": bridge ${status.spec.bridge} ${status.bridgeUp ? "up" : "MISSING"}, subnet ${status.spec.subnet}, image ${status.imageKey ?? "?"}`);
+    for (const host of status.hosts) {
+      const state = host.pid !== undefined ? `running (nspawn pid ${host.pid})` : "stopped";
+      const ssh = host.ssh === undefined ? "" : host.ssh === "ok" ? ", ssh ok" : `, ssh FAILED: ${host.ssh}`;
+      print(`${host.name.padEnd(12)} ${(host.address ?? "-").padEnd(15)} ${state}${ssh}`);
+    }
+    if (status.hosts.some((host) => host.pid === undefined || host.ssh !== "ok")) process.exitCode = 3;
+  },
+};
+
+const sshCommand: CommandModule<LabOptions, LabOptions & { host: string; command: (string | number)[]; "--"?: (string | number)[] }> = {
+  command: "ssh <host> [command..]",
+  describe: "Run a command on a lab host (or open a shell without one), checking its pinned host key",
+  builder: (args) =>
+    args
+      // Options after the host belong to the remote command (`lab ssh compute1 ls -l`).
+      .parserConfiguration({ "unknown-options-as-args": true, "populate--": true })
+      .positional("host", { type: "string", demandOption: true, describe: "Host name: controller, compute1, ..." })
+      .positional("command", { type: "string", array: true, default: [], describe: "Command run by root's shell on the host" })
+      .example("$0 lab ssh compute1 hostname", "prints compute1")
+      .example("$0 lab ssh controller -- systemctl --failed", "words after -- go to the host as they are")
+      .example("$0 lab ssh controller < script.sh", "without a command and a terminal, runs stdin with bash"),
+  handler: async (options) => {
+    const context = contextFrom(options);
+    const inventory = readInventory(labLayout(context.stateDir).inventory);
+    const host = inventoryHost(inventory, options.host);
+    const session = await connectPinned({
+      host: host.address,
+      username: inventory.sshUser,
+      privateKey: fs.readFileSync(inventory.privateKeyPath),
+      hostPublicKey: host.hostPublicKey,
+      label: host.name,
+    });
+    const words = [...options.command, ...(options["--"] ?? [])].map(String);
+    try {
+      if (words.length === 0 && process.stdin.isTTY) {
+        process.exitCode = await interactiveShell(session.raw);
+        return;
+      }
+      const stdin = words.length === 0 ? await readAll(process.stdin) : undefined;
+      // Like OpenSSH: the words are joined and the remote shell parses them.
+      const result = await session.run(words.length === 0 ? "bash -s" : words.join(" "), {
+        ...(stdin !== undefined ? { stdin } : {}),
+        onStdout: (chunk) => process.stdout.write(chunk),
+        onStderr: (chunk) => process.stderr.write(chunk),
+      });
+      process.exitCode = result.exitCode;
+    } finally {
+      session.close();
+    }
+  },
+};
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks);
+}
+
+const imageCommand: CommandModule<LabOptions, LabOptions & { prune: boolean }> = {
+  command: "image",
+  describe: "Build the lab image if it is not cached yet, and print its root directory",
+  builder: (args) =>
+    args.option("prune", {
+      type: "boolean",
+      default: false,
+      describe: "Also delete cached images of older inputs (except those a running lab uses)",
+    }),
+  handler: async (options) => {
+    const context = labContext();
+    const image = await ensureImage(context.cacheDir, context.write);
+    if (options.prune) {
+      const { removed, inUse } = await pruneImages(context.cacheDir, image.key);
+      for (const key of removed) context.write(`[image] removed ${key}`);
+      for (const key of inUse) context.write(`[image] kept ${key}: a running lab uses it`);
+    }
+    process.stdout.write(`${image.rootfs}\n`);
+  },
+};
+
+export const labCommand: CommandModule = {
+  command: "lab <command>",
+  describe: "A local test bed: one controller and N computes as systemd-nspawn machines",
+  builder: (args: Argv) =>
+    args
+      .option("name", {
+        type: "string",
+        default: defaultLabSpec.name,
+        describe: "Lab name (prefix of machine names); a second lab needs its own name, bridge, subnet and NOVA_INSTALLER_STATE",
+      })
+      .option("bridge", { type: "string", default: defaultLabSpec.bridge, describe: "Linux bridge the hosts join" })
+      .option("subnet", { type: "string", default: defaultLabSpec.subnet, describe: "IPv4 /24 of the bridge (.1) and hosts (.10 and up)" })
+      .command(upCommand as unknown as CommandModule)
+      .command(deployCommand as unknown as CommandModule)
+      .command(downCommand as unknown as CommandModule)
+      .command(statusCommand as unknown as CommandModule)
+      .command(sshCommand as unknown as CommandModule)
+      .command(imageCommand as unknown as CommandModule)
+      .demandCommand(1, "give a lab command; see nova-installer lab --help")
+      .epilog(
+        "State: ${NOVA_INSTALLER_STATE:-<repo>/.state}/lab/ (inventory.json, keys, host layers).\n" +
+          "Image cache: ${NOVA_INSTALLER_CACHE:-${XDG_CACHE_HOME:-~/.cache}/nova-installer}/lab/. Needs root.",
+      ),
+  handler: () => undefined,
+};

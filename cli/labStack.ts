@@ -1,0 +1,41 @@
+/**
+ * The lab's Pulumi stack: created on first use, its hosts written from the lab inventory after
+ * every `lab up` (addresses and pinned host keys change when hosts are recreated), its passwords
+ * generated once. stacks/Pulumi.<stack>.yaml is generated, not kept in git.
+ */
+import type { Inventory } from "../lab/inventory";
+import { pulumiOrThrow, runPulumi } from "./pulumiCli";
+import { initSecrets } from "./secrets";
+
+/** Plain (not secret) settings of a lab stack, in `pulumi config --json` form. */
+export function labStackSettings(inventory: Inventory): Record<string, { value: string; objectValue?: unknown; secret: false }> {
+  const plain = (value: unknown) =>
+    typeof value === "string" ? { value, secret: false as const } : { value: JSON.stringify(value), objectValue: value, secret: false as const };
+  return {
+    "nova-installer:operatingSystem": plain("debian-12"),
+    "nova-installer:openstackRelease": plain("zed"),
+    "nova-installer:sshUser": plain(inventory.sshUser),
+    "nova-installer:sshPrivateKeyPath": plain(inventory.privateKeyPath),
+    "nova-installer:prerequisites": plain(true),
+    // The lab hosts have no route out; they install from the image's pre-seeded package cache.
+    "nova-installer:refreshPackageIndex": plain(false),
+    "nova-installer:hosts": plain(
+      inventory.hosts.map((host) => ({ name: host.name, role: host.role, address: host.address, hostPublicKey: host.hostPublicKey })),
+    ),
+  };
+}
+
+export interface LabStackOptions {
+  /** Generate passwords with every hostile character in them (default true: the lab proves they work). */
+  readonly hostilePasswords?: boolean;
+}
+
+/** Creates or updates the stack from the inventory; returns the passwords it generated. */
+export async function writeLabStack(stack: string, inventory: Inventory, options: LabStackOptions = {}): Promise<string[]> {
+  const select = await runPulumi(["stack", "select", stack]);
+  if (select.exitCode !== 0) {
+    await pulumiOrThrow(["stack", "init", stack]);
+  }
+  await pulumiOrThrow(["config", "set-all", "--stack", stack, "--json", JSON.stringify(labStackSettings(inventory))]);
+  return initSecrets(stack, { hostile: options.hostilePasswords ?? true });
+}

@@ -1,0 +1,130 @@
+/**
+ * The lab on real hosts: a 1+1 lab of its own (name, bridge, subnet and state directory apart
+ * from the operator's default lab), checked over ssh with pinned keys, then torn down with
+ * nothing left behind. Needs root; the image is built first when it is not cached (minutes).
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bridgePorts } from "../../lab/bridge";
+import { LabSpec } from "../../lab/config";
+import { Inventory, InventoryHost, inventoryHost, readInventory } from "../../lab/inventory";
+import { LabContext, labContext, labDown, labLeftovers, labUp } from "../../lab/lab";
+import { labLayout } from "../../lab/paths";
+import { HostKeyMismatchError, SshTarget, connectPinned, runCommand } from "../../lab/ssh";
+
+const spec: LabSpec = { name: "labtest", bridge: "nova-labt0", subnet: "10.242.0.0/24" };
+const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), "nova-lab-test-"));
+const lines: string[] = [];
+const context: LabContext = labContext({
+  spec,
+  stateDir: path.join(stateRoot, "lab"),
+  write: (line) => {
+    lines.push(line);
+    process.stdout.write(`${line}\n`);
+  },
+});
+
+let inventory: Inventory;
+let privateKey: string;
+let isDown = false;
+
+function target(host: InventoryHost, hostPublicKey = host.hostPublicKey): SshTarget {
+  return { host: host.address, username: inventory.sshUser, privateKey, hostPublicKey, label: host.name };
+}
+
+/** Runs a command and fails the test with its output when it exits non-zero. */
+async function sh(hostName: string, command: string): Promise<string> {
+  const result = await runCommand(target(inventoryHost(inventory, hostName)), command);
+  if (result.exitCode !== 0) {
+    throw new Error(`${hostName}: "${command}" exited ${result.exitCode}\n${result.stdout}\n${result.stderr}`);
+  }
+  return result.stdout.trim();
+}
+
+describe.runIf(process.getuid?.() === 0)("lab (1 controller + 1 compute)", () => {
+  beforeAll(async () => {
+    inventory = await labUp(context, 1);
+    privateKey = fs.readFileSync(inventory.privateKeyPath, "utf8");
+  });
+
+  afterAll(async () => {
+    if (!isDown) await labDown(context);
+    fs.rmSync(stateRoot, { recursive: true, force: true });
+  });
+
+  it("writes the inventory the installer reads", () => {
+    expect(readInventory(labLayout(context.stateDir).inventory)).toEqual(inventory);
+    expect(inventory.hosts.map((host) => [host.name, host.role, host.address])).toEqual([
+      ["controller", "controller", "10.242.0.10"],
+      ["compute1", "compute", "10.242.0.11"],
+    ]);
+    for (const host of inventory.hosts) expect(host.hostPublicKey).toMatch(/^ssh-ed25519 AAAA/);
+    expect(inventory.hosts[0]!.hostPublicKey).not.toBe(inventory.hosts[1]!.hostPublicKey);
+  });
+
+  it("answers ssh with each host's pinned key, under its own name", async () => {
+    for (const host of inventory.hosts) expect(await sh(host.name, "hostname")).toBe(host.name);
+  });
+
+  it("refuses a host presenting another key than the pinned one", async () => {
+    const [controller, compute] = inventory.hosts;
+    const error = await connectPinned(target(controller!, compute!.hostPublicKey)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HostKeyMismatchError);
+    expect((error as Error).message).toMatch(/^host key of controller does not match the pinned key/);
+  });
+
+  it("boots systemd as PID 1 to a running (or at worst degraded) system", async () => {
+    for (const host of inventory.hosts) {
+      expect(await sh(host.name, "cat /proc/1/comm")).toBe("systemd");
+      const state = (await runCommand(target(host), "timeout 60 systemctl is-system-running --wait")).stdout.trim();
+      const failed = await sh(host.name, "systemctl list-units --failed --plain --no-legend");
+      expect(["running", "degraded"], `${host.name} is ${state}; failed units:\n${failed}`).toContain(state);
+      expect(failed, `${host.name} failed units`).toBe("");
+    }
+  });
+
+  it("resolves every lab host by name and reaches it", async () => {
+    for (const host of inventory.hosts) {
+      const hostsSeen = await sh(host.name, "getent hosts controller compute1");
+      expect(hostsSeen).toMatch(/10\.242\.0\.10\s+controller/);
+      expect(hostsSeen).toMatch(/10\.242\.0\.11\s+compute1/);
+    }
+    await sh("compute1", "ping -c 1 -W 2 controller");
+  });
+
+  it("installs a package from the offline cache and runs it", async () => {
+    await sh("compute1", "ip route get 1.1.1.1 >/dev/null 2>&1 && exit 1 || true"); // no route out
+    await sh("compute1", "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends memcached");
+    expect(await sh("compute1", "systemctl is-active memcached")).toBe("active");
+    expect(await sh("compute1", "ss -Htln 'sport = :11211' | wc -l")).not.toBe("0");
+  });
+
+  it("installs and starts MariaDB and RabbitMQ from the offline cache", async () => {
+    await sh(
+      "controller",
+      "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends mariadb-server rabbitmq-server",
+    );
+    expect(await sh("controller", "systemctl is-active mariadb rabbitmq-server")).toBe("active\nactive");
+    expect(await sh("controller", "mysql -N -e 'select 1'")).toBe("1");
+    await sh("controller", "rabbitmqctl status >/dev/null");
+  });
+
+  it("keeps running hosts on a second up with the same count", async () => {
+    lines.length = 0;
+    const again = await labUp(context, 1);
+    expect(again).toEqual(inventory);
+    expect(lines.filter((line) => line.includes("ready in"))).toHaveLength(2);
+    expect(lines.filter((line) => line.includes("(already running)"))).toHaveLength(2);
+  });
+
+  it("goes down leaving no process, mount, bridge, veth or address", async () => {
+    const veths = await bridgePorts(spec.bridge);
+    expect(veths).toHaveLength(2);
+    await labDown(context);
+    isDown = true;
+    expect(await labLeftovers(spec, context.stateDir, veths)).toEqual([]);
+    expect(fs.existsSync(context.stateDir)).toBe(false);
+  });
+});

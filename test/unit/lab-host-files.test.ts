@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { defaultLabSpec } from "../../lab/config";
+import { LayerEntry, hostLayerEntries, maskedUnits, renderSshdConfig } from "../../lab/host-files";
+import { planHosts } from "../../lab/network";
+
+const hosts = planHosts(defaultLabSpec, 2);
+const authorizedKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample lab";
+
+function byPath(entries: readonly LayerEntry[]): Map<string, LayerEntry> {
+  return new Map(entries.map((entry) => [entry.path, entry]));
+}
+
+describe("lab host files", () => {
+  const entries = byPath(hostLayerEntries({ host: hosts[1]!, hosts, authorizedKey, machineId: "0123456789abcdef0123456789abcdef" }));
+
+  it("names the host and lists every lab host", () => {
+    expect(entries.get("/etc/hostname")).toMatchObject({ content: "compute1\n" });
+    const etcHosts = entries.get("/etc/hosts");
+    expect(etcHosts?.kind === "file" && etcHosts.content).toContain("10.241.0.12\tcompute2");
+  });
+
+  it("lets root in by the lab key only", () => {
+    expect(entries.get("/root/.ssh/authorized_keys")).toEqual({ kind: "file", path: "/root/.ssh/authorized_keys", content: `${authorizedKey}\n`, mode: 0o600 });
+    expect(renderSshdConfig()).toMatch(/^PasswordAuthentication no$/m);
+    expect(renderSshdConfig()).toMatch(/^PermitRootLogin prohibit-password$/m);
+    expect(renderSshdConfig()).toMatch(/^HostKey \/etc\/ssh\/ssh_host_ed25519_key$/m);
+  });
+
+  it("enables networkd with the host's static address and masks units that cannot work", () => {
+    expect(entries.get("/etc/systemd/network/10-nova-lab.network")).toMatchObject({ content: expect.stringContaining("Address=10.241.0.11/24") });
+    expect(entries.get("/etc/systemd/system/multi-user.target.wants/systemd-networkd.service")).toMatchObject({ kind: "symlink" });
+    for (const unit of maskedUnits) expect(entries.get(`/etc/systemd/system/${unit}`)).toMatchObject({ kind: "symlink", target: "/dev/null" });
+  });
+
+  it("writes a machine id only when given one, and checks it", () => {
+    expect(entries.get("/etc/machine-id")).toMatchObject({ content: "0123456789abcdef0123456789abcdef\n" });
+    const kept = byPath(hostLayerEntries({ host: hosts[0]!, hosts, authorizedKey, machineId: undefined }));
+    expect(kept.has("/etc/machine-id")).toBe(false);
+    expect(() => hostLayerEntries({ host: hosts[0]!, hosts, authorizedKey, machineId: "xyz" })).toThrow(/machine id "xyz" of controller/);
+  });
+
+  it("creates /root/.ssh before the file in it", () => {
+    const paths = hostLayerEntries({ host: hosts[0]!, hosts, authorizedKey, machineId: undefined }).map((entry) => entry.path);
+    expect(paths.indexOf("/root/.ssh")).toBeLessThan(paths.indexOf("/root/.ssh/authorized_keys"));
+  });
+});
