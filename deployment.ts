@@ -2,12 +2,18 @@
  * The whole deployment, phase by phase, readable top to bottom. Phases are explicit
  * `dependsOn` between components; within a phase, work on different hosts runs in parallel.
  *
- *   facts -> packages -> infrastructure* -> databases -> identity* -> registration
- *     -> image*, network API*, placement -> nova control plane      (* prerequisites)
+ *   controller: facts -> packages -> infrastructure* -> databases -> identity* -> registration
+ *               -> image*, network API*, placement -> nova control plane -> flavors
+ *   computes:   facts -> packages -> nova.conf     (in parallel with the controller)
+ *                 -> (control plane) -> nova-compute -> host discovery on the controller
+ *   (* prerequisites)
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
   AdminCredentials,
+  ComputeNode,
+  Flavors,
+  HostDiscovery,
   ControllerInfrastructure,
   Databases,
   HostFacts,
@@ -32,6 +38,8 @@ export interface DeploymentOutputs {
   readonly hostFacts: Record<string, pulumi.Output<unknown>>;
   readonly cells: pulumi.Output<string>;
   readonly registration: pulumi.Output<string>;
+  readonly discovery: pulumi.Output<string> | undefined;
+  readonly virtTypes: Record<string, pulumi.Output<string>>;
 }
 
 export function endpointOf(config: StackConfig, host: HostConfig): SshEndpoint {
@@ -138,9 +146,43 @@ export function deployNova(config: StackConfig, passwords: pulumi.Output<CloudPa
     { dependsOn: [databases, registration, placement, ...(image ? [image] : []), ...(networkApi ? [networkApi] : [])] },
   );
 
+  if (config.flavors.length > 0) {
+    new Flavors(`${controllerName}-flavors`, { controller, flavors: config.flavors, adminPassword: passwords.admin, authUrl, region }, { dependsOn: [nova] });
+  }
+
+  const computes = config.computes.map(
+    (host) =>
+      new ComputeNode(
+        `${host.name}-compute`,
+        {
+          host: target(host),
+          controller,
+          cloud,
+          facts: facts[host.name].facts,
+          computeDriver: config.computeDriver,
+          virtType: config.virtType,
+          authUrl,
+          region,
+          overrides: config.configOverrides.novaCompute,
+          controlPlane: [nova],
+        },
+        { dependsOn: [facts[host.name]] },
+      ),
+  );
+  const discovery =
+    computes.length > 0
+      ? new HostDiscovery(
+          `${controllerName}-discovery`,
+          { controller, computes: config.computes.map((host) => host.name), adminPassword: passwords.admin, authUrl, region },
+          { dependsOn: computes.map((compute) => compute.running) },
+        )
+      : undefined;
+
   return {
     hostFacts: Object.fromEntries(Object.entries(facts).map(([name, component]) => [name, component.facts])),
     cells: nova.cells,
     registration: registration.report,
+    discovery: discovery?.report,
+    virtTypes: Object.fromEntries(computes.map((compute, index) => [config.computes[index].name, compute.virtType])),
   };
 }

@@ -6,9 +6,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, configNamespace, RawStackConfig, resolveStackConfig } from "./config/stackConfig";
 import { deployNova } from "./deployment";
 
-const textKeys = ["operatingSystem", "openstackRelease", "sshUser", "sshPrivateKeyPath", "region"];
+const textKeys = ["operatingSystem", "openstackRelease", "sshUser", "sshPrivateKeyPath", "region", "computeDriver", "virtType"];
 /** Keys whose values Pulumi stores as JSON (objects, lists, booleans). */
-const jsonKeys = ["hosts", "prerequisites", "refreshPackageIndex", "passwords", "configOverrides"];
+const jsonKeys = ["hosts", "prerequisites", "refreshPackageIndex", "passwords", "configOverrides", "flavors"];
 
 /**
  * Raw values of every key. pulumi.runtime.getConfig reads secrets without logging them; they
@@ -45,3 +45,5 @@ const outputs = deployNova(stack, pulumi.secret(stack.passwords));
 export const hostFacts = outputs.hostFacts;
 export const cells = outputs.cells;
 export const registration = outputs.registration;
+export const discovery = outputs.discovery;
+export const virtTypes = outputs.virtTypes;

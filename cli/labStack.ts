@@ -19,6 +19,10 @@ export function labStackSettings(inventory: Inventory): Record<string, { value: 
     "nova-installer:prerequisites": plain(true),
     // The lab hosts have no route out; they install from the image's pre-seeded package cache.
     "nova-installer:refreshPackageIndex": plain(false),
+    // The lab's hosts are containers without /dev/kvm: Nova's fake driver registers a hypervisor
+    // and "runs" instances without libvirt guests (README: "The lab").
+    "nova-installer:computeDriver": plain("fake.FakeDriver"),
+    "nova-installer:flavors": plain([{ name: "m1.tiny", vcpus: 1, ramMb: 512, diskGb: 1 }]),
     "nova-installer:hosts": plain(
       inventory.hosts.map((host) => ({ name: host.name, role: host.role, address: host.address, hostPublicKey: host.hostPublicKey })),
     ),

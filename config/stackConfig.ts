@@ -60,6 +60,22 @@ export interface StackConfig {
    */
   readonly passwords: CloudPasswords;
   readonly configOverrides: Readonly<Partial<Record<OverridableFile, IniFragment>>>;
+  /** nova-compute's virt driver on every compute. */
+  readonly computeDriver: ComputeDriver;
+  /** [libvirt] virt_type; undefined: from each compute's CPU flags (vmx/svm: kvm, none: qemu). */
+  readonly virtType: "kvm" | "qemu" | undefined;
+  /** Flavors the installer creates (none unless asked). */
+  readonly flavors: readonly FlavorConfig[];
+}
+
+export const computeDrivers = ["libvirt.LibvirtDriver", "fake.FakeDriver"] as const;
+export type ComputeDriver = (typeof computeDrivers)[number];
+
+export interface FlavorConfig {
+  readonly name: string;
+  readonly vcpus: number;
+  readonly ramMb: number;
+  readonly diskGb: number;
 }
 
 /** Raw values of the `nova-installer:*` keys, as read from Pulumi config (undefined when unset). */
@@ -191,6 +207,43 @@ class Reader {
     return overrides;
   }
 
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T | undefined): T | undefined {
+    const value = this.raw[name];
+    if (value === undefined || value === "") {
+      return fallback;
+    }
+    if (!(allowed as readonly unknown[]).includes(value)) {
+      this.problems.push(`${key(name)}: ${show(value)} is not one of ${allowed.map((entry) => JSON.stringify(entry)).join(", ")}`);
+      return fallback;
+    }
+    return value as T;
+  }
+
+  flavors(): FlavorConfig[] {
+    const value = this.raw["flavors"];
+    if (value === undefined) {
+      return [];
+    }
+    if (!Array.isArray(value)) {
+      this.problems.push(`${key("flavors")}: expected a list of {name, vcpus, ramMb, diskGb}, got ${show(value)}`);
+      return [];
+    }
+    return value.map((entry, index) => {
+      const path = `${key("flavors")}[${index}]`;
+      const flavor = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
+      if (typeof flavor.name !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(flavor.name)) {
+        this.problems.push(`${path}.name: ${show(flavor.name)} is not a flavor name (letters, digits, ".", "_", "-")`);
+      }
+      for (const field of ["vcpus", "ramMb", "diskGb"]) {
+        const number = flavor[field];
+        if (typeof number !== "number" || !Number.isInteger(number) || number < (field === "diskGb" ? 0 : 1)) {
+          this.problems.push(`${path}.${field}: ${show(number)} is not a ${field === "diskGb" ? "non-negative" : "positive"} whole number`);
+        }
+      }
+      return { name: String(flavor.name), vcpus: Number(flavor.vcpus), ramMb: Number(flavor.ramMb), diskGb: Number(flavor.diskGb) };
+    });
+  }
+
   hosts(): HostConfig[] {
     const value = this.raw["hosts"];
     if (!Array.isArray(value) || value.length === 0) {
@@ -306,7 +359,13 @@ export function resolveStackConfig(raw: RawStackConfig): StackConfig {
     prerequisites ? passwordNames : requiredPasswords,
   );
   const configOverrides = reader.overrides();
+  const computeDriver = reader.oneOf("computeDriver", computeDrivers, "libvirt.LibvirtDriver") as ComputeDriver;
+  const virtType = reader.oneOf("virtType", ["kvm", "qemu"] as const, undefined);
+  const flavors = reader.flavors();
   const problems = reader.problems;
+  for (const name of duplicates(flavors.map((flavor) => flavor.name))) {
+    problems.push(`${key("flavors")}: flavor ${show(name)} is listed more than once`);
+  }
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(region)) {
     problems.push(`${key("region")}: ${show(region)} is not a region name (letters, digits, ".", "_", "-")`);
   }
@@ -349,5 +408,8 @@ export function resolveStackConfig(raw: RawStackConfig): StackConfig {
     refreshPackageIndex,
     passwords,
     configOverrides,
+    computeDriver,
+    virtType,
+    flavors,
   };
 }

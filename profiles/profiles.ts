@@ -55,6 +55,8 @@ export interface ServiceUnits {
   readonly placementApi: readonly string[];
   readonly novaController: readonly string[];
   readonly novaCompute: readonly string[];
+  /** The hypervisor daemon nova-compute's libvirt driver talks to. */
+  readonly hypervisor: string;
 }
 
 /** One configuration file the installer writes. */
@@ -87,6 +89,8 @@ export interface ConfigFiles {
   readonly placement?: ConfigFileSpec;
   readonly novaController: ConfigFileSpec;
   readonly novaCompute: ConfigFileSpec;
+  /** A second file nova-compute reads after nova.conf (Debian's nova-compute.conf); absent elsewhere. */
+  readonly novaComputeDriver?: ConfigFileSpec;
 }
 
 export interface OsProfile {
@@ -139,6 +143,7 @@ const debianUnits: ServiceUnits = {
   placementApi: ["placement-api"],
   novaController: ["nova-api", "nova-scheduler", "nova-conductor", "nova-novncproxy"],
   novaCompute: ["nova-compute"],
+  hypervisor: "libvirtd",
 };
 
 /** Debian 12 ships Zed; every API runs under its own uwsgi unit. */
@@ -180,6 +185,7 @@ const debianBookwormZed: OsProfile = {
       ["nova/common", "nova/compute", "nova/placement", "nova/neutron", "nova/service-user"],
       debianUnits.novaCompute,
     ),
+    novaComputeDriver: iniFile("/etc/nova/nova-compute.conf", "nova", ["nova/nova-compute"], debianUnits.novaCompute),
   },
   placementHosting: "standalone-placement",
   python: "python3",
@@ -208,7 +214,8 @@ const rdoQueensUnits: ServiceUnits = {
     "openstack-nova-conductor",
     "openstack-nova-novncproxy",
   ],
-  novaCompute: ["libvirtd", "openstack-nova-compute"],
+  novaCompute: ["openstack-nova-compute"],
+  hypervisor: "libvirtd",
 };
 
 /** RDO files shared by every release on CentOS. */

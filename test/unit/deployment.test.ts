@@ -85,11 +85,26 @@ describe("deployment graph", () => {
       "nova-installer:controller:NetworkApi",
       "nova-installer:controller:Placement",
       "nova-installer:controller:NovaController",
+      "nova-installer:compute:ComputeNode",
+      "nova-installer:controller:HostDiscovery",
     ]);
     const componentNames = components.map((resource) => resource.name);
     for (const step of recorded.filter((resource) => resource.type.endsWith(":RemoteScript"))) {
       expect(componentNames.some((name) => step.name.startsWith(`${name}-`)), step.name).toBe(true);
     }
+  });
+
+  it("installs and configures computes without waiting for the controller, and starts them after its control plane", async () => {
+    const recorded = await record("debian-12", "zed");
+    const compute = recorded.find((resource) => resource.type === "nova-installer:compute:ComputeNode");
+    expect(compute?.name).toBe("compute1-compute");
+    const packages = recorded.find((resource) => resource.name === "compute1-compute-packages");
+    expect(packages?.inputs.connection.hostName).toBe("compute1");
+    const membership = recorded.find((resource) => resource.name === "compute1-compute-membership");
+    expect(membership?.inputs.connection.hostName).toBe("controller");
+    expect(membership?.inputs.delete).toContain("openstack compute service delete");
+    const discovery = recorded.find((resource) => resource.name === "controller-discovery-discover");
+    expect(discovery?.inputs.create).toContain("nova-manage cell_v2 discover_hosts --verbose");
   });
 
   it("keeps every password out of scripts and puts them only in secrets", async () => {

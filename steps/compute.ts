@@ -1,0 +1,74 @@
+/**
+ * Compute membership, discovery and flavors: scripts run on the controller with the openstack
+ * client as admin (steps/openstackClient.ts) and nova-manage.
+ */
+import { shellQuote } from "../lib/shell";
+import { adminEnvironment } from "./openstackClient";
+import { asServiceUser } from "./schema";
+
+/** [libvirt] virt_type from the CPU's virtualization flags, as the install guide decides it. */
+export function virtTypeFor(virtualizationFlags: number): "kvm" | "qemu" {
+  return virtualizationFlags > 0 ? "kvm" : "qemu";
+}
+
+/**
+ * Waits, bounded, until every named compute's nova-compute service is up, then maps unmapped
+ * hosts into cell1. discover_hosts exits 2 when another discovery races it (nova bug 1923899):
+ * retried a few times.
+ */
+export function discoverHostsScript(authUrl: string, region: string, computes: readonly string[], waitSeconds = 300): string {
+  const hosts = computes.map(shellQuote).join(" ");
+  return [
+    adminEnvironment(authUrl, region),
+    `deadline=$((SECONDS + ${waitSeconds}))`,
+    `for host in ${hosts}; do`,
+    "  until openstack compute service list --service nova-compute --host \"$host\" -f value -c State 2>/dev/null | grep -qx up; do",
+    `    [ "$SECONDS" -lt "$deadline" ] || { echo "nova-compute on $host did not report up within ${waitSeconds} s" >&2; exit 1; }`,
+    "    sleep 3",
+    "  done",
+    "done",
+    "for attempt in 1 2 3 4 5; do",
+    `  set +e; output=$(${asServiceUser("nova", ["nova-manage", "cell_v2", "discover_hosts", "--verbose"])} 2>&1); status=$?; set -e`,
+    '  printf "%s\\n" "$output"',
+    '  [ "$status" = 0 ] && break',
+    '  [ "$status" = 2 ] && [ "$attempt" -lt 5 ] || { echo "discover_hosts failed with exit code $status" >&2; exit 1; }',
+    "  sleep 3",
+    "done",
+    // Verify: every compute is mapped (it has a hypervisor in the API once mapped).
+    `for host in ${hosts}; do`,
+    '  openstack hypervisor list -f value -c "Hypervisor Hostname" | grep -qx "$host" || { echo "$host is not mapped to a cell" >&2; exit 1; }',
+    "done",
+  ].join("\n");
+}
+
+/**
+ * Removes a compute from the cloud when it leaves the stack: its nova-compute service, which
+ * takes its resource provider and host mapping with it.
+ */
+export function removeComputeScript(authUrl: string, region: string, compute: string): string {
+  return [
+    adminEnvironment(authUrl, region),
+    `for id in $(openstack compute service list --service nova-compute --host ${shellQuote(compute)} -f value -c ID); do`,
+    '  openstack compute service delete "$id"',
+    "done",
+  ].join("\n");
+}
+
+export interface Flavor {
+  readonly name: string;
+  readonly vcpus: number;
+  readonly ramMb: number;
+  readonly diskGb: number;
+}
+
+/** Creates each flavor that does not exist yet; existing ones are kept as they are. */
+export function flavorsScript(authUrl: string, region: string, flavors: readonly Flavor[]): string {
+  return [
+    adminEnvironment(authUrl, region),
+    ...flavors.map((flavor) => {
+      const name = shellQuote(flavor.name);
+      return `openstack flavor show ${name} >/dev/null 2>&1 || openstack flavor create --vcpus ${flavor.vcpus} --ram ${flavor.ramMb} --disk ${flavor.diskGb} ${name} >/dev/null`;
+    }),
+    "openstack flavor list -f value -c Name",
+  ].join("\n");
+}
