@@ -6,9 +6,9 @@
  * one host pays for one handshake, and the number of channels open at once on a connection
  * stays under sshd's default MaxSessions (10).
  */
-import { createHash } from "crypto";
 import { readFileSync } from "fs";
 import { Client, ClientChannel } from "ssh2";
+import { fingerprint, publicKeyBlob } from "../lib/sshKeys";
 
 /** Where and how to reach one host. */
 export interface SshEndpoint {
@@ -55,20 +55,6 @@ export class HostKeyMismatchError extends Error {
   }
 }
 
-/** The base64 key blob of an OpenSSH public key line. */
-export function publicKeyBlob(publicKeyLine: string): Buffer {
-  const fields = publicKeyLine.trim().split(/\s+/);
-  if (fields.length < 2 || !/^[A-Za-z0-9+/]+=*$/.test(fields[1])) {
-    throw new Error(`not an OpenSSH public key: "${publicKeyLine.slice(0, 40)}"; expected "ssh-ed25519 AAAA..."`);
-  }
-  return Buffer.from(fields[1], "base64");
-}
-
-/** OpenSSH-style fingerprint: "SHA256:" and unpadded base64 of the key blob's SHA-256. */
-export function fingerprint(keyBlob: Buffer): string {
-  return "SHA256:" + createHash("sha256").update(keyBlob).digest("base64").replace(/=+$/, "");
-}
-
 const maxChannelsPerConnection = 8;
 const connectAttempts = 5;
 const connectRetryDelayMs = 2_000;
@@ -89,7 +75,7 @@ function poolKey(endpoint: SshEndpoint): string {
 }
 
 function connectOnce(endpoint: SshEndpoint): Promise<PooledConnection> {
-  const pinned = publicKeyBlob(endpoint.hostPublicKey);
+  const pinned = publicKeyBlob(endpoint.hostPublicKey, endpoint.hostName);
   return new Promise((resolve, reject) => {
     const client = new Client();
     let mismatch: HostKeyMismatchError | undefined;
