@@ -3,31 +3,16 @@
  * and hands it to the deployment (deployment.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { rawStackConfig } from "./config/rawConfig";
 import { ConfigError, configNamespace, RawStackConfig, resolveStackConfig } from "./config/stackConfig";
 import { deployNova } from "./deployment";
-
-const textKeys = ["operatingSystem", "openstackRelease", "sshUser", "sshPrivateKeyPath", "region", "computeDriver", "virtType"];
-/** Keys whose values Pulumi stores as JSON (objects, lists, booleans). */
-const jsonKeys = ["hosts", "prerequisites", "refreshPackageIndex", "passwords", "configOverrides", "flavors"];
 
 /**
  * Raw values of every key. pulumi.runtime.getConfig reads secrets without logging them; they
  * are wrapped in a secret right after validation.
  */
 function readRawConfig(): RawStackConfig {
-  const raw: Record<string, unknown> = {};
-  for (const name of textKeys) {
-    raw[name] = pulumi.runtime.getConfig(`${configNamespace}:${name}`);
-  }
-  for (const name of jsonKeys) {
-    const text = pulumi.runtime.getConfig(`${configNamespace}:${name}`);
-    try {
-      raw[name] = text === undefined ? undefined : JSON.parse(text);
-    } catch {
-      raw[name] = text; // not JSON: validation reports it with the key's name
-    }
-  }
-  return raw;
+  return rawStackConfig((name) => pulumi.runtime.getConfig(`${configNamespace}:${name}`));
 }
 
 function resolveOrExit(raw: RawStackConfig) {

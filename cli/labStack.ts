@@ -3,8 +3,10 @@
  * every `lab up` (addresses and pinned host keys change when hosts are recreated), its passwords
  * generated once. stacks/Pulumi.<stack>.yaml is generated, not kept in git.
  */
+import { existsSync, renameSync } from "fs";
+import { join } from "path";
 import type { Inventory } from "../lab/inventory";
-import { pulumiOrThrow, runPulumi } from "./pulumiCli";
+import { projectRoot, pulumiOrThrow, runPulumi } from "./pulumiCli";
 import { initSecrets } from "./secrets";
 
 /** Plain (not secret) settings of a lab stack, in `pulumi config --json` form. */
@@ -38,6 +40,14 @@ export interface LabStackOptions {
 export async function writeLabStack(stack: string, inventory: Inventory, options: LabStackOptions = {}): Promise<string[]> {
   const select = await runPulumi(["stack", "select", stack]);
   if (select.exitCode !== 0) {
+    // A config file without its stack (state deleted with an old lab) holds an encryption salt
+    // of another passphrase: the new stack could not start. Its secrets cannot be read anyway.
+    const file = join(projectRoot, "stacks", `Pulumi.${stack}.yaml`);
+    if (existsSync(file)) {
+      const aside = `${file}.orphaned-${Date.now()}`;
+      renameSync(file, aside);
+      process.stdout.write(`[lab] ${file} had no stack in this state directory; moved it to ${aside}\n`);
+    }
     await pulumiOrThrow(["stack", "init", stack]);
   }
   await pulumiOrThrow(["config", "set-all", "--stack", stack, "--json", JSON.stringify(labStackSettings(inventory))]);

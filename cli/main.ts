@@ -2,13 +2,23 @@
  * The operator CLI entry point (bin/nova-installer runs this file through ts-node).
  * Command groups live one per file; this file only assembles them.
  */
-import yargs from "yargs";
+import yargs, { CommandModule } from "yargs";
 import { hideBin } from "yargs/helpers";
+import { doctorCommand } from "./doctor";
 import { labCommand } from "./lab";
+import { previewDiffCommand } from "./previewDiff";
+import { renderCommand } from "./render";
+import { secretsCommand } from "./secrets";
+import { verifyCommand } from "./verify";
 
 void yargs(hideBin(process.argv))
   .scriptName("nova-installer")
   .command(labCommand)
+  .command(secretsCommand)
+  .command(renderCommand as unknown as CommandModule)
+  .command(doctorCommand as unknown as CommandModule)
+  .command(verifyCommand as unknown as CommandModule)
+  .command(previewDiffCommand as unknown as CommandModule)
   .demandCommand(1, "give a command; see --help")
   .strict()
   .help()

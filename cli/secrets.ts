@@ -3,6 +3,7 @@
  * stack config with `pulumi config set --secret`, the value handed over on stdin.
  */
 import { randomInt } from "crypto";
+import type { Argv, CommandModule } from "yargs";
 import { forbiddenPasswordCharacters, passwordProblem } from "../config/stackConfig";
 import type { CloudPasswords } from "../render/configFiles";
 import { passwordNames } from "../render/configFiles";
@@ -59,3 +60,35 @@ export async function initSecrets(stack: string, options: { hostile?: boolean } 
   }
   return missing;
 }
+
+/** What `secrets init` prints: the names it set, never a value. */
+export function secretsInitReport(stack: string, set: readonly string[]): string {
+  if (set.length === 0) {
+    return `stack ${stack}: every password is already set; nothing changed\n`;
+  }
+  return `stack ${stack}: generated and stored (encrypted) ${set.length} password${set.length === 1 ? "" : "s"}: ${set.join(", ")}\n`;
+}
+
+const initCommand: CommandModule<object, { stack: string; hostile: boolean }> = {
+  command: "init",
+  describe: "Generate a strong password for every password the stack does not have yet and store it encrypted in the stack config",
+  builder: (args) =>
+    args
+      .option("stack", { type: "string", demandOption: true, describe: "Pulumi stack" })
+      .option("hostile", {
+        type: "boolean",
+        default: false,
+        describe: `Put each of the characters ${hostileCharacters} (those a password may hold) in every password, to prove they survive`,
+      })
+      .example("$0 secrets init --stack prod", "sets the missing passwords; existing ones are kept"),
+  handler: async (options) => {
+    process.stdout.write(secretsInitReport(options.stack, await initSecrets(options.stack, { hostile: options.hostile })));
+  },
+};
+
+export const secretsCommand: CommandModule = {
+  command: "secrets <command>",
+  describe: "The stack's passwords (stored encrypted with pulumi config set --secret)",
+  builder: (args: Argv) => args.command(initCommand as unknown as CommandModule).demandCommand(1, "give a secrets command; see nova-installer secrets --help"),
+  handler: () => undefined,
+};

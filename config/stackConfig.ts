@@ -25,17 +25,8 @@ export interface HostConfig {
 }
 
 /** Files an operator may add settings to (ini files only), by the profile's file names. */
-export type OverridableFile = Exclude<keyof ConfigFiles, "cache" | "identityWebServer">;
-const overridableFiles: readonly OverridableFile[] = [
-  "databaseServer",
-  "identity",
-  "imageApi",
-  "networkApi",
-  "networkPlugin",
-  "placement",
-  "novaController",
-  "novaCompute",
-];
+export type OverridableFile = Extract<keyof ConfigFiles, "placement" | "novaController" | "novaCompute">;
+const overridableFiles: readonly OverridableFile[] = ["placement", "novaController", "novaCompute"];
 
 /** Passwords every stack needs, and those only needed when the installer runs the prerequisites. */
 const requiredPasswords: readonly (keyof CloudPasswords)[] = ["admin", "rabbit", "novaDatabase", "nova", "placementDatabase", "placement", "neutron"];

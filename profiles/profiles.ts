@@ -359,3 +359,15 @@ export function allPackages(profile: OsProfile): string[] {
   const sets = Object.values(profile.packages) as readonly (readonly string[])[];
   return [...new Set(sets.flat())].sort();
 }
+
+/** How each operating system names itself in /etc/os-release (ID and VERSION_ID). */
+export interface OsReleaseIdentity {
+  readonly id: string;
+  readonly versionId: string;
+}
+
+export const osReleaseIdentities: { readonly [os in OperatingSystem]: OsReleaseIdentity } = {
+  "debian-12": { id: "debian", versionId: "12" },
+  "centos-7": { id: "centos", versionId: "7" },
+  "centos-stream-9": { id: "centos", versionId: "9" },
+};

@@ -4,6 +4,7 @@
  * connection, so the hosts need not exist.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initSecrets } from "../../cli/secrets";
 import { PulumiResult, PulumiWorkspace } from "../support/pulumiCli";
 
 const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7c2V0dXBrZXlmb3J0ZXN0c29ubHkAAAAAAAAAAAAAAA";
@@ -13,6 +14,8 @@ describe("pulumi preview with the real engine", () => {
   let preview: PulumiResult;
 
   beforeAll(async () => {
+    // cli/ helpers (initSecrets) run bin/pulumi with this process's environment.
+    process.env.NOVA_INSTALLER_STATE = workspace.stateDir;
     await workspace.init();
     workspace.writeConfig({
       "nova-installer:sshPrivateKeyPath": "/nonexistent/key",
@@ -21,6 +24,7 @@ describe("pulumi preview with the real engine", () => {
         { name: "compute1", role: "compute", address: "127.0.0.11", hostPublicKey: hostKey },
       ],
     });
+    await initSecrets(workspace.stack, { hostile: true });
     preview = await workspace.run(["preview", "--diff"]);
     console.log(preview.stdout);
   });
@@ -36,7 +40,21 @@ describe("pulumi preview with the real engine", () => {
       expect(preview.stdout).toMatch(new RegExp(`\\+ nova-installer:host:HostFacts: \\(create\\)[\\s\\S]*${host}-facts`));
       expect(preview.stdout).toContain(`${host}-facts-probe`);
     }
-    expect(preview.stdout).toMatch(/Resources:\s+\+ 5 to create/);
+    for (const component of ["NovaController", "Placement", "ServiceRegistration", "Databases", "ComputeNode", "HostDiscovery"]) {
+      expect(preview.stdout).toContain(`+ nova-installer:`);
+      expect(preview.stdout).toMatch(new RegExp(`nova-installer:[a-z]+:${component}`));
+    }
+    const created = Number(/Resources:\s+\+ (\d+) to create/.exec(preview.stdout)?.[1]);
+    expect(created).toBe((preview.stdout.match(/^\s*\+ \S+: \(create\)$/gm) ?? []).length);
+  });
+
+  it("shows no password in the preview", async () => {
+    const config = await workspace.run(["config", "--json", "--show-secrets"]);
+    const passwords = Object.values(JSON.parse(config.stdout)["nova-installer:passwords"].objectValue as Record<string, string>);
+    expect(passwords.length).toBeGreaterThan(5);
+    for (const password of passwords) {
+      expect(preview.stdout + preview.stderr).not.toContain(password);
+    }
   });
 
   it("ran through the engine of the pinned release", async () => {

@@ -17,6 +17,8 @@ import { LabSpec } from "../../lab/config";
 import { Inventory } from "../../lab/inventory";
 import { LabContext, labContext, labDown, labUp } from "../../lab/lab";
 import { closeAllConnections, runCommand, SshEndpoint } from "../../remote/ssh";
+import { parseCheckTable } from "../../cli/checkTable";
+import { novaInstaller } from "../support/novaInstallerCli";
 
 const spec: LabSpec = { name: "e2e", bridge: "nova-e2e0", subnet: "10.244.0.0/24" };
 const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), "nova-e2e-"));
@@ -125,6 +127,59 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     const second = await up("second deploy (no changes)");
     expect(second.stdout).not.toMatch(/^\s+[+~-]\s+\d+ to /m);
     expect(second.stdout).toMatch(/Resources:\s+\d+ unchanged\s*\n\s*\nDuration/);
+  });
+
+  it("passes nova-installer doctor: every host reachable with its pinned key, deployed ports listening", async () => {
+    const doctor = await novaInstaller(["doctor", "--stack", stack]);
+    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
+    const rows = parseCheckTable(doctor.stdout);
+    expect(rows.filter((row) => row.result === "FAIL"), doctor.stdout).toEqual([]);
+    for (const host of ["controller", "compute1", "compute2"]) {
+      expect(rows.filter((row) => row.host === host && row.result === "OK").map((row) => row.check)).toEqual(
+        expect.arrayContaining(["ssh", "os", "hostname", "resolve", "clock", "memory", "disk"]),
+      );
+    }
+    expect(rows).toContainEqual(expect.objectContaining({ host: "controller", check: "ports", result: "OK", detail: expect.stringMatching(/^running; .*free: none$/) }));
+    for (const host of ["compute1", "compute2"]) {
+      expect(rows).toContainEqual(expect.objectContaining({ host, check: "virtualization", result: "OK", detail: expect.stringMatching(/^fake\.FakeDriver/) }));
+    }
+  });
+
+  it("passes nova-installer verify: services, catalog, image, cells, hypervisors, upgrade checks", async () => {
+    const verify = await novaInstaller(["verify", "--stack", stack]);
+    expect(verify.exitCode, verify.stdout + verify.stderr).toBe(0);
+    expect(parseCheckTable(verify.stdout).map((row) => `${row.host} ${row.check} ${row.result}`)).toEqual([
+      "controller compute services OK",
+      "controller catalog OK",
+      "controller images OK",
+      "controller cells OK",
+      "controller nova-status OK",
+      "controller placement-status OK",
+      "compute1 nova-compute OK",
+      "compute1 hypervisor OK",
+      "compute2 nova-compute OK",
+      "compute2 hypervisor OK",
+    ]);
+  });
+
+  it("summarizes a configuration change with nova-installer preview-diff: exactly the changed setting, no value", async () => {
+    const set = await pulumi(["config", "set", "--path", "configOverrides.novaController.DEFAULT.debug", "true"]);
+    expect(set.exitCode, set.stderr).toBe(0);
+    try {
+      const diff = await novaInstaller(["preview-diff", "--stack", stack]);
+      expect(diff.exitCode, diff.stderr).toBe(0);
+      expect(diff.stdout).toContain("**1 step to change**: 0 to create, 1 to update, 0 to replace, 0 to delete.");
+      expect(diff.stdout).toContain("| controller-nova | NovaController | 0 | 1 | 0 | 0 |");
+      const settings = diff.stdout.split("\n").filter((line) => line.includes("| `/"));
+      expect(settings).toEqual(["| controller | `/etc/nova/nova.conf` | update | `[DEFAULT] debug` | added |"]);
+      expect(diff.stdout, "no value in the summary").not.toContain("true");
+    } finally {
+      const rm = await pulumi(["config", "rm", "configOverrides"]);
+      expect(rm.exitCode, rm.stderr).toBe(0);
+    }
+    const reverted = await novaInstaller(["preview-diff", "--stack", stack]);
+    expect(reverted.exitCode, reverted.stderr).toBe(0);
+    expect(reverted.stdout).toContain("No changes: every step is up to date.");
   });
 
   it("boots an instance on a compute and deletes it without leaving anything in ERROR", async () => {

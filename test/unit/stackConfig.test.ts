@@ -95,7 +95,7 @@ describe("resolveStackConfig", () => {
       valid({ configOverrides: { novaController: { database: { connection: "sqlite://" }, DEFAULT: { debug: true } }, httpd: {} } }),
     );
     expect(problems).toEqual([
-      "nova-installer:configOverrides.httpd: unknown file; expected one of databaseServer, identity, imageApi, networkApi, networkPlugin, placement, novaController, novaCompute",
+      "nova-installer:configOverrides.httpd: unknown file; expected one of placement, novaController, novaCompute",
       "nova-installer:configOverrides.novaController: /etc/nova/nova.conf: these keys are set by the installer and cannot be overridden: [database] connection",
     ]);
   });
