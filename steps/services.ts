@@ -18,7 +18,9 @@ export interface StartServicesOptions {
 /**
  * Enables the units and restarts them (a unit the package started with its packaged
  * configuration must pick up the installer's), then waits until each is active and each port
- * accepts connections.
+ * accepts connections. A unit that fails its first start (a busy host, a dependency still
+ * warming up) is given the wait to come back through its own Restart= policy, or is started
+ * again, before the step fails with its status.
  */
 export function startServicesScript(units: readonly string[], options: StartServicesOptions = {}): string {
   const timeout = options.timeoutSeconds ?? 120;
@@ -26,9 +28,13 @@ export function startServicesScript(units: readonly string[], options: StartServ
   const lines = [
     ...(options.setup ?? []),
     `systemctl enable -q ${quoted}`,
-    `systemctl restart ${quoted}`,
+    `systemctl restart ${quoted} || true`,
     `for unit in ${quoted}; do`,
-    `  for attempt in $(seq ${timeout}); do systemctl is-active -q "$unit" && break; sleep 1; done`,
+    `  for attempt in $(seq ${timeout}); do`,
+    '    systemctl is-active -q "$unit" && break',
+    '    if systemctl is-failed -q "$unit"; then systemctl reset-failed "$unit"; systemctl start --no-block "$unit" || true; fi',
+    "    sleep 1",
+    "  done",
     `  systemctl is-active -q "$unit" || { systemctl status --no-pager "$unit" >&2 || true; echo "$unit is not active after ${timeout} s" >&2; exit 1; }`,
     "done",
   ];

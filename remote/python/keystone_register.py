@@ -14,6 +14,7 @@ Runs on Python 2.7 (CentOS 7) and 3.
 """
 import json
 import sys
+import time
 
 from keystoneauth1 import exceptions as auth_exceptions
 from keystoneauth1 import session as ks_session
@@ -104,7 +105,7 @@ def ensure_endpoints(keystone, service, endpoints):
             report("unchanged", "endpoint", name)
 
 
-def main():
+def register():
     keystone = admin_client()
     project = ensure_project(keystone, "service")
     for entry in spec["services"]:
@@ -112,6 +113,22 @@ def main():
         ensure_role(keystone, user, project, "admin")
         service = ensure_service(keystone, entry["service"])
         ensure_endpoints(keystone, service, entry["endpoints"])
+
+
+def main():
+    # A Keystone that has just started (or is short of workers) may drop a connection; every
+    # step above is idempotent, so the whole registration is simply run again, a bounded number
+    # of times.
+    attempts = 10
+    for attempt in range(1, attempts + 1):
+        try:
+            register()
+            return
+        except (auth_exceptions.ConnectFailure, auth_exceptions.ConnectTimeout, auth_exceptions.ServiceUnavailable) as error:
+            if attempt == attempts:
+                raise
+            sys.stderr.write("Keystone did not answer (%s); retrying (%d/%d)\n" % (error, attempt, attempts - 1))
+            time.sleep(5)
 
 
 main()
