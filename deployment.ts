@@ -70,6 +70,7 @@ export function deployNova(config: StackConfig, passwords: pulumi.Output<CloudPa
     connection: endpointOf(config, host),
     profile,
     refreshPackageIndex: config.refreshPackageIndex,
+    apiWorkers: config.apiWorkers,
   });
   const controllerName = config.controller.name;
   const controller = target(config.controller);

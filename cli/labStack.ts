@@ -25,6 +25,9 @@ export function labStackSettings(inventory: Inventory): Record<string, { value: 
     // and "runs" instances without libvirt guests (README: "The lab").
     "nova-installer:computeDriver": plain("fake.FakeDriver"),
     "nova-installer:flavors": plain([{ name: "m1.tiny", vcpus: 1, ramMb: 512, diskGb: 1 }]),
+    // Debian's APIs start 8 to 16 uwsgi workers each, every one loading its application on its
+    // first request: far too much for lab hosts sharing two cores.
+    "nova-installer:apiWorkers": plain(2),
     "nova-installer:hosts": plain(
       inventory.hosts.map((host) => ({ name: host.name, role: host.role, address: host.address, hostPublicKey: host.hostPublicKey })),
     ),

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CloudSettings, renderConfigFile } from "../render/configFiles";
 import { RemoteScript } from "../remote/remoteScript";
 import { adminPasswordVariable, identityBootstrapScript } from "../steps/keystone";
-import { HostTarget, startServices, writeConfigFile, writeDatabaseCredentials } from "./remoteSteps";
+import { apiWorkersSetup, HostTarget, startServices, writeConfigFile, writeDatabaseCredentials } from "./remoteSteps";
 
 export interface IdentityArgs {
   readonly host: HostTarget;
@@ -56,7 +56,7 @@ export class Identity extends pulumi.ComponentResource {
       `${name}-services`,
       host,
       profile.units.identity,
-      { listening: [{ host: host.connection.address, port: 5000 }] },
+      { setup: apiWorkersSetup(host, "identity"), listening: [{ host: host.connection.address, port: 5000 }] },
       { parent: this, dependsOn: [bootstrap] },
     );
     this.registerOutputs({});

@@ -9,7 +9,7 @@ import { RemoteScript } from "../remote/remoteScript";
 import { adminPasswordVariable } from "../steps/keystone";
 import { adminEnvironment, retried } from "../steps/openstackClient";
 import { schemaMigrations } from "../steps/schema";
-import { HostTarget, startServices, writeConfigFile, writeDatabaseCredentials } from "./remoteSteps";
+import { apiWorkersSetup, HostTarget, startServices, writeConfigFile, writeDatabaseCredentials } from "./remoteSteps";
 
 export interface ImageServiceArgs {
   readonly host: HostTarget;
@@ -45,7 +45,7 @@ export class ImageService extends pulumi.ComponentResource {
       `${name}-services`,
       host,
       host.profile.units.imageApi,
-      { listening: [{ host: host.connection.address, port: 9292 }] },
+      { setup: apiWorkersSetup(host, "imageApi"), listening: [{ host: host.connection.address, port: 9292 }] },
       { parent: this, dependsOn: [schema] },
     );
     const image = shellQuote(args.testImage ?? "tiny");

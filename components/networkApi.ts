@@ -9,7 +9,7 @@ import { RemoteScript } from "../remote/remoteScript";
 import { adminPasswordVariable } from "../steps/keystone";
 import { adminEnvironment, retried } from "../steps/openstackClient";
 import { schemaMigrations } from "../steps/schema";
-import { HostTarget, startServices, writeConfigFile, writeDatabaseCredentials } from "./remoteSteps";
+import { apiWorkersSetup, HostTarget, startServices, writeConfigFile, writeDatabaseCredentials } from "./remoteSteps";
 
 export interface NetworkApiArgs {
   readonly host: HostTarget;
@@ -49,7 +49,7 @@ export class NetworkApi extends pulumi.ComponentResource {
       `${name}-services`,
       host,
       profile.units.networkApi,
-      { listening: [{ host: host.connection.address, port: 9696 }] },
+      { setup: apiWorkersSetup(host, "networkApi"), listening: [{ host: host.connection.address, port: 9696 }] },
       { parent: this, dependsOn: [schema] },
     );
     // Each uwsgi worker configures its database mappers on its first query; a port listing as

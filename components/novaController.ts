@@ -8,7 +8,7 @@ import { CloudSettings, databaseCredentialFiles, renderConfigFile } from "../ren
 import { databaseUrl } from "../render/urls";
 import { RemoteScript } from "../remote/remoteScript";
 import { cellMappingScript } from "../steps/cells";
-import { HostTarget, startServices, writeConfigFile, writeDatabaseCredentials } from "./remoteSteps";
+import { apiWorkersSetup, HostTarget, startServices, writeConfigFile, writeDatabaseCredentials } from "./remoteSteps";
 
 export interface NovaControllerArgs {
   readonly host: HostTarget;
@@ -64,7 +64,7 @@ export class NovaController extends pulumi.ComponentResource {
       host,
       host.profile.units.novaController,
       {
-        setup: host.profile.novaControllerSetup,
+        setup: [...host.profile.novaControllerSetup, ...apiWorkersSetup(host, "novaApi")],
         listening: [{ host: host.connection.address, port: 8774 }, { host: host.connection.address, port: 6080 }],
       },
       { parent: this, dependsOn: [cells] },

@@ -8,7 +8,7 @@ import { CloudSettings, renderConfigFile } from "../render/configFiles";
 import type { IniFragment } from "../lib/osloIni";
 import { RemoteScript } from "../remote/remoteScript";
 import { schemaMigrations } from "../steps/schema";
-import { HostTarget, startServices, writeConfigFile, writeDatabaseCredentials } from "./remoteSteps";
+import { apiWorkersSetup, HostTarget, startServices, writeConfigFile, writeDatabaseCredentials } from "./remoteSteps";
 
 export interface PlacementArgs {
   readonly host: HostTarget;
@@ -55,7 +55,7 @@ export class Placement extends pulumi.ComponentResource {
       `${name}-services`,
       host,
       host.profile.units.placementApi,
-      { listening: [{ host: host.connection.address, port: 8778 }] },
+      { setup: apiWorkersSetup(host, "placementApi"), listening: [{ host: host.connection.address, port: 8778 }] },
       { parent: this, dependsOn },
     );
     this.registerOutputs({});

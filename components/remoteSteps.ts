@@ -3,6 +3,7 @@
  * configuration file, start services. Each returns one RemoteScript, a child of the component.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { shellQuote } from "../lib/shell";
 import type { ConfigFileSpec, OsProfile } from "../profiles/profiles";
 import { CloudPasswords, databaseCredentialsSpec, DatabaseUserName, renderDatabaseCredentials } from "../render/configFiles";
 import { RemoteScript } from "../remote/remoteScript";
@@ -17,6 +18,21 @@ export interface HostTarget {
   readonly profile: OsProfile;
   /** Refresh the package index before installing (off for hosts with a pre-seeded cache). */
   readonly refreshPackageIndex: boolean;
+  /** uwsgi worker processes per API; undefined keeps the package's number. */
+  readonly apiWorkers?: number;
+}
+
+/**
+ * Commands that set the worker processes of an API served by its own uwsgi (Debian ships 8 to
+ * 16, each loading the whole application on its first request: minutes of CPU on a small
+ * controller). Nothing where the stack keeps the default or httpd serves the API.
+ */
+export function apiWorkersSetup(host: HostTarget, api: keyof OsProfile["uwsgiConfigs"]): string[] {
+  const file = host.profile.uwsgiConfigs[api];
+  if (host.apiWorkers === undefined || file === undefined) {
+    return [];
+  }
+  return [`sed -i -E 's/^processes = [0-9]+/processes = ${host.apiWorkers}/' ${shellQuote(file)}`];
 }
 
 export function installPackages(

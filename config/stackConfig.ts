@@ -57,6 +57,8 @@ export interface StackConfig {
   readonly virtType: "kvm" | "qemu" | undefined;
   /** Flavors the installer creates (none unless asked). */
   readonly flavors: readonly FlavorConfig[];
+  /** uwsgi worker processes per API (Debian); undefined keeps the packages' numbers. */
+  readonly apiWorkers: number | undefined;
 }
 
 export const computeDrivers = ["libvirt.LibvirtDriver", "fake.FakeDriver"] as const;
@@ -353,6 +355,11 @@ export function resolveStackConfig(raw: RawStackConfig): StackConfig {
   const computeDriver = reader.oneOf("computeDriver", computeDrivers, "libvirt.LibvirtDriver") as ComputeDriver;
   const virtType = reader.oneOf("virtType", ["kvm", "qemu"] as const, undefined);
   const flavors = reader.flavors();
+  const apiWorkersValue = raw["apiWorkers"];
+  const apiWorkers = apiWorkersValue === undefined || apiWorkersValue === 0 ? undefined : apiWorkersValue;
+  if (apiWorkers !== undefined && (typeof apiWorkers !== "number" || !Number.isInteger(apiWorkers) || apiWorkers < 1 || apiWorkers > 64)) {
+    reader.problems.push(`${key("apiWorkers")}: ${show(apiWorkers)} is not a number of worker processes (1-64)`);
+  }
   const problems = reader.problems;
   for (const name of duplicates(flavors.map((flavor) => flavor.name))) {
     problems.push(`${key("flavors")}: flavor ${show(name)} is listed more than once`);
@@ -402,5 +409,6 @@ export function resolveStackConfig(raw: RawStackConfig): StackConfig {
     computeDriver,
     virtType,
     flavors,
+    apiWorkers: apiWorkers as number | undefined,
   };
 }

@@ -119,6 +119,11 @@ export interface OsProfile {
   readonly networkApiSetup: readonly string[];
   /** Whether a fresh Networking API must be warmed up with a few requests before Nova uses it. */
   readonly networkApiWarmUp: boolean;
+  /**
+   * uwsgi configuration of each API that runs under its own uwsgi (Debian), where the
+   * `apiWorkers` setting sets the number of worker processes; absent where httpd serves them.
+   */
+  readonly uwsgiConfigs: Readonly<Partial<Record<"identity" | "imageApi" | "networkApi" | "placementApi" | "novaApi", string>>>;
   /** Commands run before Nova's control plane services start. Debian: the console proxy is noVNC, not SPICE. */
   readonly novaControllerSetup: readonly string[];
 }
@@ -192,8 +197,15 @@ const debianBookwormZed: OsProfile = {
   rabbitPasswordMethod: "stdin",
   templatedCellUrls: true,
   identitySetup: [],
-  networkApiSetup: ["sed -i 's/^processes = .*/processes = 2/' /etc/neutron/neutron-api-uwsgi.ini"],
+  networkApiSetup: [],
   networkApiWarmUp: true,
+  uwsgiConfigs: {
+    identity: "/etc/keystone/keystone-uwsgi.ini",
+    imageApi: "/etc/glance/glance-api-uwsgi.ini",
+    networkApi: "/etc/neutron/neutron-api-uwsgi.ini",
+    placementApi: "/etc/placement/placement-api-uwsgi.ini",
+    novaApi: "/etc/nova/nova-api-uwsgi.ini",
+  },
   novaControllerSetup: ["sed -i 's/^NOVA_CONSOLE_PROXY_TYPE=.*/NOVA_CONSOLE_PROXY_TYPE=novnc/' /etc/default/nova-consoleproxy"],
 };
 
@@ -272,6 +284,7 @@ const centos7Queens: OsProfile = {
   identitySetup: rdoIdentitySetup,
   networkApiSetup: ["ln -sfn /etc/neutron/plugins/ml2/ml2_conf.ini /etc/neutron/plugin.ini"],
   networkApiWarmUp: false,
+  uwsgiConfigs: {},
   novaControllerSetup: [],
 };
 
@@ -327,6 +340,7 @@ const centosStream9Caracal: OsProfile = {
   identitySetup: rdoIdentitySetup,
   networkApiSetup: ["ln -sfn /etc/neutron/plugins/ml2/ml2_conf.ini /etc/neutron/plugin.ini"],
   networkApiWarmUp: false,
+  uwsgiConfigs: {},
   novaControllerSetup: [],
 };
 

@@ -151,13 +151,35 @@ function releaseChannelSlot(connection: PooledConnection): void {
  * not thrown: callers decide what failure means. Connection problems are thrown.
  */
 export async function runCommand(endpoint: SshEndpoint, command: string, options: RunOptions = {}): Promise<CommandResult> {
+  try {
+    return await runOnPooledConnection(endpoint, command, options);
+  } catch (error) {
+    if (!(error instanceof ChannelOpenError)) {
+      throw error;
+    }
+    // A pooled connection the host dropped while idle: forget it and try once on a fresh one.
+    forgetConnection(endpoint);
+    return runOnPooledConnection(endpoint, command, options);
+  }
+}
+
+/** The command could not even start: the connection is unusable (nothing ran on the host). */
+class ChannelOpenError extends Error {}
+
+function forgetConnection(endpoint: SshEndpoint): void {
+  const connection = pool.get(poolKey(endpoint));
+  pool.delete(poolKey(endpoint));
+  connection?.then((pooled) => pooled.client.end()).catch(() => undefined);
+}
+
+async function runOnPooledConnection(endpoint: SshEndpoint, command: string, options: RunOptions): Promise<CommandResult> {
   const connection = await pooledConnection(endpoint);
   await acquireChannelSlot(connection);
   try {
     return await new Promise<CommandResult>((resolve, reject) => {
       connection.client.exec(command, (error: Error | undefined, channel: ClientChannel) => {
         if (error) {
-          reject(new Error(`${endpoint.hostName}: cannot start a command: ${error.message}`));
+          reject(new ChannelOpenError(`${endpoint.hostName}: cannot start a command: ${error.message}`));
           return;
         }
         const stdout: Buffer[] = [];

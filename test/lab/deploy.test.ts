@@ -39,9 +39,18 @@ async function sh(host: string, command: string): Promise<string> {
   return result.stdout;
 }
 
-/** The openstack client as admin on the controller, with the credentials file the installer wrote. */
-function openstack(args: string): Promise<string> {
-  return sh("controller", `. /root/admin-openrc && openstack ${args}`);
+/**
+ * The openstack client as admin on the controller, with the credentials file the installer
+ * wrote. A connection the API dropped (uwsgi on a loaded two-core machine) is retried, twice.
+ */
+async function openstack(args: string): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sh("controller", `. /root/admin-openrc && openstack ${args}`);
+    } catch (error) {
+      if (attempt === 3 || !/Unable to establish connection|Connection reset by peer/.test(String(error))) throw error;
+    }
+  }
 }
 
 async function pulumi(args: string[]): Promise<PulumiRun & { seconds: number }> {
