@@ -9,8 +9,10 @@ cd "$(nova_root)"
 stage() { nova_log test "$1"; }
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  stage "installing dependencies (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm install, not npm ci: the npm of these machines (11.19) writes lock files without other
+  # platforms' optional packages and then refuses them in `npm ci`; install keeps the locked versions.
+  stage "installing dependencies (npm install from package-lock.json)"
+  npm install --no-audit --no-fund --loglevel=error
 fi
 stage "engine"
 bash scripts/bootstrap-engine.sh >/dev/null
