@@ -14,9 +14,8 @@ import { CloudSettings, renderConfigFile } from "../render/configFiles";
 import { RemoteScript } from "../remote/remoteScript";
 import { virtTypeFor, removeComputeScript } from "../steps/compute";
 import { adminPasswordVariable } from "../steps/keystone";
-import { startServicesScript } from "../steps/services";
 import type { Facts } from "./hostFacts";
-import { HostTarget, installPackages, writeConfigFile } from "./remoteSteps";
+import { HostTarget, installPackages, startServices, writeConfigFile } from "./remoteSteps";
 
 export interface ComputeNodeArgs {
   readonly host: HostTarget;
@@ -80,17 +79,7 @@ export class ComputeNode extends pulumi.ComponentResource {
     );
 
     const units = args.computeDriver === "libvirt.LibvirtDriver" ? [profile.units.hypervisor, ...profile.units.novaCompute] : profile.units.novaCompute;
-    const quotedUnits = units.map(shellQuote).join(" ");
-    this.running = new RemoteScript(
-      `${name}-services`,
-      {
-        connection: host.connection,
-        description: `start ${units.join(" ")}`,
-        create: startServicesScript(units),
-        delete: `systemctl disable --now ${quotedUnits}`,
-      },
-      { parent: this, dependsOn: [...files, membership] },
-    );
+    this.running = startServices(`${name}-services`, host, units, { stopOnDelete: true }, { parent: this, dependsOn: [...files, membership] });
     this.registerOutputs({ virtType: this.virtType });
   }
 }

@@ -10,7 +10,7 @@ import { RemoteScript } from "../remote/remoteScript";
 import type { SshEndpoint } from "../remote/ssh";
 import { fileContentVariable, restartReadersScript, writeFileScript } from "../steps/files";
 import { installPackagesScript } from "../steps/packages";
-import { startServicesScript, StartServicesOptions } from "../steps/services";
+import { startServicesScript, StartServicesOptions, stopServicesScript } from "../steps/services";
 
 /** Where a component runs and what kind of host it is. */
 export interface HostTarget {
@@ -100,7 +100,12 @@ export function startServices(
 ): RemoteScript {
   return new RemoteScript(
     name,
-    { connection: host.connection, description: `start ${units.join(" ")}`, create: startServicesScript(units, options) },
+    {
+      connection: host.connection,
+      description: `start ${units.join(" ")}`,
+      create: startServicesScript(units, options),
+      delete: options.stopOnDelete ? stopServicesScript(units) : undefined,
+    },
     opts,
   );
 }

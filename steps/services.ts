@@ -11,6 +11,8 @@ export interface StartServicesOptions {
   readonly setup?: readonly string[];
   /** TCP ports that must accept connections once the services are up. */
   readonly listening?: readonly TcpCheck[];
+  /** Stop and disable the units when the step is removed from the stack. Default false (they keep running). */
+  readonly stopOnDelete?: boolean;
   /** How long to wait for each check. Default 120 s. */
   readonly timeoutSeconds?: number;
 }
@@ -46,4 +48,9 @@ export function startServicesScript(units: readonly string[], options: StartServ
     );
   }
   return lines.join("\n");
+}
+
+/** Stops the units and keeps them from starting at boot (a host leaving the stack). */
+export function stopServicesScript(units: readonly string[]): string {
+  return `systemctl disable --now ${units.map(shellQuote).join(" ")}`;
 }
