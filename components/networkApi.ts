@@ -62,7 +62,7 @@ export class NetworkApi extends pulumi.ComponentResource {
         create: [
           adminEnvironment(args.authUrl, args.region),
           retried("openstack network list >/dev/null"),
-          ...(profile.networkApiWarmUp ? ["for round in 1 2 3 4 5 6; do openstack port list >/dev/null 2>&1 || true; done", retried("openstack port list >/dev/null")] : []),
+          ...(profile.networkApiWarmUp ? ["for round in 1 2 3 4 5 6; do timeout 60 openstack port list >/dev/null 2>&1 || true; done", retried("openstack port list >/dev/null")] : []),
         ].join("\n"),
         // The files ride along (unused by the script) so that the warm-up runs again after
         // every restart a changed file causes; as secrets they stay encrypted in state.

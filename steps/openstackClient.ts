@@ -30,7 +30,12 @@ export function adminOpenrc(authUrl: string, region: string, adminPassword: stri
   ].join("\n");
 }
 
-/** Retries a read-only client command a bounded number of times (services still starting). */
-export function retried(command: string, attempts = 30, delaySeconds = 2): string {
-  return `for attempt in $(seq ${attempts}); do ${command} && break; [ "$attempt" = ${attempts} ] && exit 1; sleep ${delaySeconds}; done`;
+/**
+ * Retries a read-only client command a bounded number of times (services still starting).
+ * Each attempt is cut off after `attemptSeconds`: the client has no timeout of its own, and an
+ * API worker still loading its application can hold a request open indefinitely (seen with
+ * Neutron under load), which would otherwise hang the step instead of retrying it.
+ */
+export function retried(command: string, attempts = 30, delaySeconds = 2, attemptSeconds = 60): string {
+  return `for attempt in $(seq ${attempts}); do timeout ${attemptSeconds} ${command} && break; [ "$attempt" = ${attempts} ] && exit 1; sleep ${delaySeconds}; done`;
 }
