@@ -103,6 +103,7 @@ export function deployNova(config: StackConfig, passwords: pulumi.Output<CloudPa
       host: controller,
       users: [...(prerequisites ? prerequisiteDatabaseUsers : []), ...novaDatabaseUsers(profile.placementHosting === "standalone-placement")],
       passwords,
+      allowDataDestruction: config.allowDataDestruction,
     },
     { dependsOn: [infrastructure ?? controllerPackages] },
   );
@@ -120,6 +121,7 @@ export function deployNova(config: StackConfig, passwords: pulumi.Output<CloudPa
       passwords,
       authUrl,
       region,
+      allowDataDestruction: config.allowDataDestruction,
     },
     { dependsOn: [identityReady] },
   );

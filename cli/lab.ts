@@ -7,7 +7,7 @@ import type { Argv, CommandModule } from "yargs";
 import { LabSpec, defaultComputeCount, defaultLabSpec, validateLabSpec } from "../lab/config";
 import { ensureImage, pruneImages } from "../lab/image";
 import { inventoryHost, readInventory } from "../lab/inventory";
-import { LabContext, labContext, labDown, labStatus, labUp } from "../lab/lab";
+import { LabContext, labContext, labDown, labStatus, labUp, rebootHost } from "../lab/lab";
 import { labLayout } from "../lab/paths";
 import { connectPinned } from "../lab/ssh";
 import { interactiveShell } from "./interactive-shell";
@@ -139,6 +139,15 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+const rebootCommand: CommandModule<LabOptions, LabOptions & { host: string }> = {
+  command: "reboot <host>",
+  describe: "Reboot a lab host (systemctl reboot inside it, then boot the same root again) and wait until it answers ssh",
+  builder: (args) => args.positional("host", { type: "string", demandOption: true, describe: "Host name: controller, compute1, ..." }),
+  handler: async (options) => {
+    await rebootHost(contextFrom(options), options.host);
+  },
+};
+
 const imageCommand: CommandModule<LabOptions, LabOptions & { prune: boolean }> = {
   command: "image",
   describe: "Build the lab image if it is not cached yet, and print its root directory",
@@ -177,6 +186,7 @@ export const labCommand: CommandModule = {
       .command(downCommand as unknown as CommandModule)
       .command(statusCommand as unknown as CommandModule)
       .command(sshCommand as unknown as CommandModule)
+      .command(rebootCommand as unknown as CommandModule)
       .command(imageCommand as unknown as CommandModule)
       .demandCommand(1, "give a lab command; see nova-installer lab --help")
       .epilog(

@@ -5,8 +5,10 @@
 import yargs, { CommandModule } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { doctorCommand } from "./doctor";
+import { hostsCommand } from "./hostKeys";
 import { labCommand } from "./lab";
 import { previewDiffCommand } from "./previewDiff";
+import { recoverCommand } from "./recover";
 import { renderCommand } from "./render";
 import { secretsCommand } from "./secrets";
 import { verifyCommand } from "./verify";
@@ -17,8 +19,10 @@ void yargs(hideBin(process.argv))
   .command(secretsCommand)
   .command(renderCommand as unknown as CommandModule)
   .command(doctorCommand as unknown as CommandModule)
+  .command(hostsCommand)
   .command(verifyCommand as unknown as CommandModule)
   .command(previewDiffCommand as unknown as CommandModule)
+  .command(recoverCommand as unknown as CommandModule)
   .demandCommand(1, "give a command; see --help")
   .strict()
   .help()

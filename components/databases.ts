@@ -1,12 +1,13 @@
 /**
  * Databases: each service's database and its grants to the service user from localhost and
- * from anywhere ('%'). Described as data; created when absent, never dropped (the step has no
- * delete action, and the component is protected unless the stack allows destroying data).
+ * from anywhere ('%'). Described as data; created when absent. Unless the stack allows
+ * destroying data the step is protected (`pulumi destroy` refuses) and has no delete action;
+ * when it does, deleting the step drops the databases and their users.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { CloudPasswords } from "../render/configFiles";
 import { RemoteScript } from "../remote/remoteScript";
-import { databaseGrantsScript, DatabaseGrant, passwordVariable, sqlStringContent } from "../steps/mariadb";
+import { databaseGrantsScript, DatabaseGrant, dropDatabasesScript, passwordVariable, sqlStringContent } from "../steps/mariadb";
 import type { HostTarget } from "./remoteSteps";
 
 export interface DatabaseUser {
@@ -36,6 +37,8 @@ export interface DatabasesArgs {
   readonly users: readonly DatabaseUser[];
   /** A secret. */
   readonly passwords: pulumi.Output<CloudPasswords>;
+  /** Drop the databases when the step is deleted (pulumi destroy); otherwise protect it. Default: false. */
+  readonly allowDataDestruction?: boolean;
 }
 
 export class Databases extends pulumi.ComponentResource {
@@ -51,9 +54,10 @@ export class Databases extends pulumi.ComponentResource {
         connection: args.host.connection,
         description: `databases ${grants.map((grant) => grant.database).join(" ")}`,
         create: databaseGrantsScript(grants),
+        delete: args.allowDataDestruction ? dropDatabasesScript(grants) : undefined,
         secrets,
       },
-      { parent: this },
+      { parent: this, protect: !args.allowDataDestruction },
     );
     this.registerOutputs({});
   }

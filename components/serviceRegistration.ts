@@ -1,7 +1,9 @@
 /**
  * ServiceRegistration: Keystone users, roles, service entities and endpoints of the services,
  * described as data and applied by one shared, idempotent step (remote/python/keystone_register.py):
- * what exists is kept, a changed endpoint URL is updated rather than duplicated.
+ * what exists is kept, a changed endpoint URL is updated rather than duplicated. Unless the
+ * stack allows destroying data the step is protected (`pulumi destroy` refuses); when it does,
+ * deleting the step removes the users, services and endpoints it registered.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { CloudPasswords } from "../render/configFiles";
@@ -17,6 +19,8 @@ export interface ServiceRegistrationArgs {
   /** http://controller:5000/v3 */
   readonly authUrl: string;
   readonly region: string;
+  /** Remove the registration when the step is deleted (pulumi destroy); otherwise protect it. Default: false. */
+  readonly allowDataDestruction?: boolean;
 }
 
 export class ServiceRegistration extends pulumi.ComponentResource {
@@ -34,9 +38,10 @@ export class ServiceRegistration extends pulumi.ComponentResource {
         connection: args.host.connection,
         description: `register ${args.services.map((entry) => entry.service.name).join(" ")} in Keystone`,
         create: registrationScript(args.host.profile.python),
+        delete: args.allowDataDestruction ? registrationScript(args.host.profile.python, "unregister") : undefined,
         secrets: { [registrationVariable]: document },
       },
-      { parent: this },
+      { parent: this, protect: !args.allowDataDestruction },
     );
     this.report = step.stdout;
     this.registerOutputs({ report: this.report });

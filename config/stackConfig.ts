@@ -7,8 +7,10 @@
  */
 import { isIPv4 } from "net";
 import type { IniFragment } from "../lib/osloIni";
+import { publicKeyBlob } from "../lib/sshKeys";
 import { ConfigFiles, OsProfile, profileFor, supportedProfiles } from "../profiles/profiles";
 import { CloudPasswords, passwordNames, renderConfigFile } from "../render/configFiles";
+import { stackConfigKeys } from "./rawConfig";
 
 export const configNamespace = "nova-installer";
 
@@ -59,6 +61,11 @@ export interface StackConfig {
   readonly flavors: readonly FlavorConfig[];
   /** uwsgi worker processes per API (Debian); undefined keeps the packages' numbers. */
   readonly apiWorkers: number | undefined;
+  /**
+   * Let `pulumi destroy` drop the databases and remove the Keystone registration. Off: both are
+   * protected and a destroy that would delete them fails before touching anything.
+   */
+  readonly allowDataDestruction: boolean;
 }
 
 export const computeDrivers = ["libvirt.LibvirtDriver", "fake.FakeDriver"] as const;
@@ -82,10 +89,33 @@ export class ConfigError extends Error {
 }
 
 const hostNamePattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const publicKeyPattern = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+=*( [^\n]*)?$/;
+/** The comment may hold anything printable: ssh2 compares the key blob, nothing reads the comment. */
+const publicKeyPattern = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+=*( [^\x00-\x1f\x7f]*)?$/;
+/** useradd's default rule (NAME_REGEX), without the trailing "$" of Samba machine accounts. */
+const userNamePattern = /^[a-z_][a-z0-9_-]{0,31}$/;
+const flavorNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const hostFields = ["name", "role", "address", "port", "hostPublicKey"];
+const flavorFields = ["name", "vcpus", "ramMb", "diskGb"];
+/**
+ * oslo.config reads section names in lower case, all but DEFAULT: "[Database]" would set
+ * [database] keys behind the installer's back, so overrides must spell sections as they are read.
+ */
+const sectionNamePattern = /^(DEFAULT|[a-z][a-z0-9_.-]{0,63})$/;
+/** Option names as oslo.config registers them; nothing here can open a section or a comment. */
+const optionNamePattern = /^[A-Za-z][A-Za-z0-9_.-]{0,127}$/;
+/** What a line-based ini parser could read as the end of a value; tab is ordinary text. */
+const controlCharacters = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 function key(name: string): string {
   return `${configNamespace}:${name}`;
+}
+
+/**
+ * The path of a member, as `pulumi config --path` writes it: `parent.name`, or `parent["name"]`
+ * when the name is not a plain word (so a hostile name cannot break the problem list's lines).
+ */
+function member(parent: string, name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(name) ? `${parent}.${name}` : `${parent}[${JSON.stringify(name)}]`;
 }
 
 function show(value: unknown): string {
@@ -134,7 +164,7 @@ class Reader {
     }
     for (const name of Object.keys(given)) {
       if (!(passwordNames as readonly string[]).includes(name)) {
-        this.problems.push(`${key("passwords")}.${name}: unknown password; expected one of ${passwordNames.join(", ")}`);
+        this.problems.push(`${member(key("passwords"), name)}: unknown password; expected one of ${passwordNames.join(", ")}`);
       }
     }
     const passwords: Record<string, string> = {};
@@ -171,7 +201,7 @@ class Reader {
     }
     const overrides: Partial<Record<OverridableFile, IniFragment>> = {};
     for (const [file, sections] of Object.entries(value as Record<string, unknown>)) {
-      const path = `${key("configOverrides")}.${file}`;
+      const path = member(key("configOverrides"), file);
       if (!(overridableFiles as readonly string[]).includes(file)) {
         this.problems.push(`${path}: unknown file; expected one of ${overridableFiles.join(", ")}`);
         continue;
@@ -182,14 +212,29 @@ class Reader {
       }
       const fragment: IniFragment = {};
       for (const [section, entries] of Object.entries(sections as Record<string, unknown>)) {
+        const sectionPath = member(path, section);
+        if (!sectionNamePattern.test(section) || section === "default") {
+          this.problems.push(`${sectionPath}: ${show(section)} ${sectionNameProblem(section)}`);
+          continue;
+        }
         fragment[section] = {};
         if (typeof entries !== "object" || entries === null || Array.isArray(entries)) {
-          this.problems.push(`${path}.${section}: expected an object of keys, got ${show(entries)}`);
+          this.problems.push(`${sectionPath}: expected an object of keys, got ${show(entries)}`);
           continue;
         }
         for (const [name, setting] of Object.entries(entries as Record<string, unknown>)) {
+          const settingPath = member(sectionPath, name);
+          if (!optionNamePattern.test(name)) {
+            this.problems.push(`${settingPath}: ${show(name)} is not an option name (a letter, then letters, digits, "_", ".", "-")`);
+            continue;
+          }
           if (!["string", "number", "boolean"].includes(typeof setting)) {
-            this.problems.push(`${path}.${section}.${name}: expected a string, number or boolean, got ${show(setting)}`);
+            this.problems.push(`${settingPath}: expected a string, number or boolean, got ${show(setting)}`);
+            continue;
+          }
+          // The value is not shown: an override may carry a credential.
+          if (typeof setting === "string" && controlCharacters.test(setting)) {
+            this.problems.push(`${settingPath}: a value cannot contain a line break, NUL or other control character (a line break would let it write keys and sections of its own)`);
             continue;
           }
           fragment[section][name] = setting as string | number | boolean;
@@ -223,8 +268,12 @@ class Reader {
     }
     return value.map((entry, index) => {
       const path = `${key("flavors")}[${index}]`;
-      const flavor = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
-      if (typeof flavor.name !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(flavor.name)) {
+      const flavor = (typeof entry === "object" && entry !== null && !Array.isArray(entry) ? entry : {}) as Record<string, unknown>;
+      if (flavor !== entry) {
+        this.problems.push(`${path}: expected an object with ${flavorFields.join(", ")}, got ${show(entry)}`);
+      }
+      this.unknownFields(flavor, flavorFields, path);
+      if (typeof flavor.name !== "string" || !flavorNamePattern.test(flavor.name)) {
         this.problems.push(`${path}.name: ${show(flavor.name)} is not a flavor name (letters, digits, ".", "_", "-")`);
       }
       for (const field of ["vcpus", "ramMb", "diskGb"]) {
@@ -247,10 +296,11 @@ class Reader {
   }
 
   private host(entry: unknown, path: string): HostConfig {
-    const host = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
+    const host = (typeof entry === "object" && entry !== null && !Array.isArray(entry) ? entry : {}) as Record<string, unknown>;
     if (host !== entry) {
       this.problems.push(`${path}: expected an object with name, role, address and hostPublicKey, got ${show(entry)}`);
     }
+    this.unknownFields(host, hostFields, path);
     const name = host["name"];
     if (typeof name !== "string" || !hostNamePattern.test(name)) {
       this.problems.push(`${path}.name: ${show(name)} is not a valid hostname (lower-case letters, digits and inner hyphens, at most 63)`);
@@ -262,6 +312,8 @@ class Reader {
     const address = host["address"];
     if (typeof address !== "string" || !isIPv4(address)) {
       this.problems.push(`${path}.address: ${show(address)} is not an IPv4 address`);
+    } else if (addressProblem(address) !== undefined) {
+      this.problems.push(`${path}.address: ${show(address)} ${addressProblem(address)}; expected the host's own IPv4 address`);
     }
     const port = host["port"] ?? 22;
     if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
@@ -270,6 +322,8 @@ class Reader {
     const hostPublicKey = host["hostPublicKey"];
     if (typeof hostPublicKey !== "string" || !publicKeyPattern.test(hostPublicKey.trim())) {
       this.problems.push(`${path}.hostPublicKey: ${show(hostPublicKey)} is not an OpenSSH public key ("ssh-ed25519 AAAA...")`);
+    } else if (!keyDataMatchesType(hostPublicKey)) {
+      this.problems.push(`${path}.hostPublicKey: ${show(hostPublicKey)} is not an OpenSSH public key: its data does not start with its type (a truncated or mislabelled key)`);
     }
     return {
       name: String(name),
@@ -278,6 +332,52 @@ class Reader {
       port: Number(port),
       hostPublicKey: String(hostPublicKey).trim(),
     };
+  }
+
+  /** A misspelt field would otherwise be dropped in silence ("Port": 2222 connecting to 22). */
+  private unknownFields(entry: Record<string, unknown>, fields: readonly string[], path: string): void {
+    for (const field of Object.keys(entry).filter((name) => !fields.includes(name))) {
+      this.problems.push(`${member(path, field)}: unknown field; expected ${fields.join(", ")}`);
+    }
+  }
+}
+
+/** Why an override's section name is refused (the caller has tested it). */
+function sectionNameProblem(section: string): string {
+  if (section.toUpperCase() === "DEFAULT") {
+    return `is not how oslo.config names the default section; write "DEFAULT"`;
+  }
+  if (sectionNamePattern.test(section.toLowerCase())) {
+    return `would be read as [${section.toLowerCase()}] (oslo.config lower-cases section names, all but DEFAULT); write ${show(section.toLowerCase())}`;
+  }
+  return `is not a section name (a lower-case letter, then lower-case letters, digits, "_", ".", "-"; or DEFAULT)`;
+}
+
+/**
+ * Why an IPv4 address cannot be a host's own (SSH target, my_ip, what the other hosts reach it
+ * at); undefined when it can. Loopback stays allowed: a host reached through a forwarded port.
+ */
+export function addressProblem(address: string): string | undefined {
+  const firstOctet = Number(address.split(".")[0]);
+  if (firstOctet === 0) {
+    return `is in 0.0.0.0/8 ("this network": what a service listens on for every address, not a host)`;
+  }
+  if (firstOctet >= 224 && firstOctet <= 239) {
+    return "is a multicast address (224.0.0.0/4), not a host";
+  }
+  if (firstOctet >= 240) {
+    return "is reserved (240.0.0.0/4, which holds the broadcast address 255.255.255.255), not a host";
+  }
+  return undefined;
+}
+
+/** The key blob names its own type; a mismatch is a truncated or mislabelled key that SSH would refuse. */
+function keyDataMatchesType(publicKeyLine: string): boolean {
+  try {
+    publicKeyBlob(publicKeyLine);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -309,8 +409,9 @@ export function passwordProblem(password: string, name?: keyof CloudPasswords): 
   return undefined;
 }
 
-function duplicates(values: readonly string[]): string[] {
-  return [...new Set(values.filter((value, index) => values.indexOf(value) !== index))];
+/** Each repeated valid value's index with the index where it first appears (invalid ones are reported already). */
+function repeats(values: readonly string[], valid: (value: string) => boolean): [index: number, first: number][] {
+  return values.flatMap((value, index) => (!valid(value) || values.indexOf(value) === index ? [] : [[index, values.indexOf(value)] as [number, number]]));
 }
 
 /** Overrides of keys the installer sets, found by rendering each file with stand-in values. */
@@ -324,15 +425,21 @@ function overrideProblems(profile: OsProfile, overrides: Partial<Record<Overrida
   };
   const problems: string[] = [];
   for (const [file, fragment] of Object.entries(overrides) as [OverridableFile, IniFragment][]) {
+    const path = `${key("configOverrides")}.${file}`;
     const spec = profile.files[file];
     if (spec === undefined) {
-      problems.push(`${key("configOverrides")}.${file}: the ${profile.operatingSystem}/${profile.release} profile has no such file`);
+      problems.push(`${path}: the ${profile.operatingSystem}/${profile.release} profile has no such file`);
       continue;
     }
-    try {
-      renderConfigFile(spec, cloud, { myIp: "192.0.2.10", virtType: "qemu" }, fragment);
-    } catch (error) {
-      problems.push(`${key("configOverrides")}.${file}: ${(error as Error).message}`);
+    // One setting at a time, so that what the renderer refuses is reported under its own key.
+    for (const [section, entries] of Object.entries(fragment)) {
+      for (const [name, value] of Object.entries(entries)) {
+        try {
+          renderConfigFile(spec, cloud, { myIp: "192.0.2.10", virtType: "qemu" }, { [section]: { [name]: value } });
+        } catch (error) {
+          problems.push(`${member(member(path, section), name)}: ${(error as Error).message}`);
+        }
+      }
     }
   }
   return problems;
@@ -340,14 +447,22 @@ function overrideProblems(profile: OsProfile, overrides: Partial<Record<Overrida
 
 export function resolveStackConfig(raw: RawStackConfig): StackConfig {
   const reader = new Reader(raw);
+  for (const name of Object.keys(raw).filter((name) => raw[name] !== undefined && !stackConfigKeys.includes(name))) {
+    const shown = /^[A-Za-z_][A-Za-z0-9_-]*$/.test(name) ? key(name) : `${configNamespace}:${show(name)}`;
+    reader.problems.push(`${shown}: unknown key; expected one of ${stackConfigKeys.join(", ")}`);
+  }
   const operatingSystem = reader.string("operatingSystem", "debian-12");
   const openstackRelease = reader.string("openstackRelease", "zed");
   const sshUser = reader.string("sshUser", "root");
+  if (!userNamePattern.test(sshUser)) {
+    reader.problems.push(`${key("sshUser")}: ${show(sshUser)} is not a user name (a lower-case letter or "_", then lower-case letters, digits, "_", "-"; at most 32)`);
+  }
   const sshPrivateKeyPath = reader.string("sshPrivateKeyPath");
   const hosts = reader.hosts();
   const region = reader.string("region", "RegionOne");
   const prerequisites = reader.boolean("prerequisites", false);
   const refreshPackageIndex = reader.boolean("refreshPackageIndex", true);
+  const allowDataDestruction = reader.boolean("allowDataDestruction", false);
   const passwords = reader.passwords(
     prerequisites ? passwordNames : requiredPasswords,
   );
@@ -361,8 +476,8 @@ export function resolveStackConfig(raw: RawStackConfig): StackConfig {
     reader.problems.push(`${key("apiWorkers")}: ${show(apiWorkers)} is not a number of worker processes (1-64)`);
   }
   const problems = reader.problems;
-  for (const name of duplicates(flavors.map((flavor) => flavor.name))) {
-    problems.push(`${key("flavors")}: flavor ${show(name)} is listed more than once`);
+  for (const [index, first] of repeats(flavors.map((flavor) => flavor.name), (name) => flavorNamePattern.test(name))) {
+    problems.push(`${key("flavors")}[${index}].name: ${show(flavors[index].name)} is already the name of flavors[${first}]; each flavor needs its own name`);
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(region)) {
     problems.push(`${key("region")}: ${show(region)} is not a region name (letters, digits, ".", "_", "-")`);
@@ -376,11 +491,11 @@ export function resolveStackConfig(raw: RawStackConfig): StackConfig {
       `${key("operatingSystem")}/${key("openstackRelease")}: ${show(`${operatingSystem}/${openstackRelease}`)} is not supported; expected one of ${supportedProfiles.join(", ")}`,
     );
   }
-  for (const name of duplicates(hosts.map((host) => host.name))) {
-    problems.push(`${key("hosts")}: host name ${show(name)} is listed more than once`);
+  for (const [index, first] of repeats(hosts.map((host) => host.name), (name) => hostNamePattern.test(name))) {
+    problems.push(`${key("hosts")}[${index}].name: ${show(hosts[index].name)} is already the name of hosts[${first}]; each host needs its own name`);
   }
-  for (const address of duplicates(hosts.map((host) => host.address))) {
-    problems.push(`${key("hosts")}: address ${show(address)} is used by more than one host`);
+  for (const [index, first] of repeats(hosts.map((host) => host.address), isIPv4)) {
+    problems.push(`${key("hosts")}[${index}].address: ${show(hosts[index].address)} is already the address of hosts[${first}]; each host needs its own address`);
   }
   const controllers = hosts.filter((host) => host.role === "controller");
   if (hosts.length > 0 && controllers.length !== 1) {
@@ -410,5 +525,6 @@ export function resolveStackConfig(raw: RawStackConfig): StackConfig {
     virtType,
     flavors,
     apiWorkers: apiWorkers as number | undefined,
+    allowDataDestruction,
   };
 }

@@ -10,14 +10,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { bridgeExists, bridgePorts, ensureBridge, interfacesOnSubnet, linkExists, removeBridge } from "./bridge";
 import { LabSpec, defaultLabSpec, validateComputeCount, validateLabSpec } from "./config";
-import { tailOfFile } from "./exec";
+import { run, tailOfFile } from "./exec";
 import { hostLayerEntries } from "./host-files";
 import { ensureImage, imagePaths } from "./image";
 import { imageInputs, imageKey } from "./image-recipe";
-import { Inventory, buildInventory, renderInventory } from "./inventory";
+import { Inventory, buildInventory, readInventory, renderInventory } from "./inventory";
 import { ensureClientKey, ensureHostKey } from "./keys";
 import { isLayerMounted, mountLayer, writeLayerEntries } from "./layer";
-import { machineInitsUsing, runningNspawnPid, startMachine, stopMachine } from "./machine";
+import { machineInitsUsing, runningNspawnPid, startMachine, stopMachine, waitUntil } from "./machine";
 import { currentMountsUnder, removeTree } from "./mounts";
 import { LabHost, planHosts } from "./network";
 import { HostLayout, LabLayout, hostLayout, labCacheDir, labLayout, labStateDir, repoRoot } from "./paths";
@@ -200,6 +200,48 @@ async function waitForHost(context: LabContext, layout: LabLayout, host: LabHost
     `${host.name} (${host.address}) did not answer ssh within ${seconds(context.readyTimeoutMs)}: ${lastError}; ` +
       `console log: ${paths.consoleLog}; to start over: "nova-installer lab down", then "lab up"`,
   );
+}
+
+/** A running host of the lab, as planned from its inventory (address and machine name included). */
+function runningHost(context: LabContext, name: string): { host: LabHost; paths: HostLayout; init: number; hostPublicKey: string } {
+  const layout = labLayout(context.stateDir);
+  const inventory = readInventory(layout.inventory);
+  const entry = inventory.hosts.find((candidate) => candidate.name === name);
+  const host = planHosts(context.spec, inventory.hosts.length - 1).find((candidate) => candidate.name === name);
+  if (entry === undefined || host === undefined) throw new Error(`no host ${name} in ${layout.inventory}`);
+  const paths = hostLayout(layout, name);
+  const init = runningNspawnPid(paths, host) === undefined ? undefined : machineInitsUsing(paths.upper)[0];
+  if (init === undefined) throw new Error(`${name} is not running`);
+  return { host, paths, init, hostPublicKey: entry.hostPublicKey };
+}
+
+/**
+ * Runs a command inside a running host without SSH (through its mount and pid namespaces), for
+ * what must not depend on the host's sshd: stopping and starting sshd itself, rebooting.
+ */
+export async function hostExec(context: LabContext, name: string, argv: readonly string[]): Promise<string> {
+  const { init } = runningHost(context, name);
+  return (await run("nsenter", ["--target", String(init), "--mount", "--pid", "--uts", "--net", "--", ...argv])).stdout;
+}
+
+/**
+ * Reboots one host the way a machine reboots: `systemctl reboot` inside it (services stop, the
+ * container's systemd ends), then the same root layer boots again. nspawn ends with the
+ * container, so this starts it again and waits until the host answers ssh. What runs after the
+ * reboot is what the host's own boot starts (enabled units), nothing this function starts.
+ */
+export async function rebootHost(context: LabContext, name: string): Promise<void> {
+  const { host, paths, hostPublicKey } = runningHost(context, name);
+  const layout = labLayout(context.stateDir);
+  const started = Date.now();
+  await hostExec(context, name, ["systemctl", "reboot"]);
+  if (!(await waitUntil(() => runningNspawnPid(paths, host) === undefined, 120_000))) {
+    throw new Error(`${name} did not shut down within 120 s of systemctl reboot; console log: ${paths.consoleLog}`);
+  }
+  startMachine(host, context.spec, paths);
+  const clientKey = await ensureClientKey(layout.privateKey, `nova-installer-lab-${context.spec.name}`);
+  await waitForHost(context, layout, host, hostPublicKey, clientKey.privateKey);
+  context.write(`${name.padEnd(12)} rebooted in ${seconds(Date.now() - started)}`);
 }
 
 async function removeHost(layout: LabLayout, host: LabHost): Promise<void> {

@@ -23,3 +23,22 @@ export function publicKeyBlob(publicKeyLine: string, label = "host"): Buffer {
 export function fingerprint(blob: Buffer): string {
   return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
 }
+
+/**
+ * The key type a key blob names itself ("ssh-ed25519", "ssh-rsa", ...): a blob is self-describing,
+ * so the type of a presented key never has to be guessed from the negotiated algorithm.
+ * @throws Error when the blob does not start with a type name
+ */
+export function keyType(blob: Buffer): string {
+  const length = blob.length >= 4 ? blob.readUInt32BE(0) : -1;
+  const type = length > 0 && 4 + length <= blob.length ? blob.subarray(4, 4 + length).toString("latin1") : "";
+  if (!/^[a-z0-9@.-]+$/.test(type)) {
+    throw new Error("not an SSH public key blob: it does not start with a key type name");
+  }
+  return type;
+}
+
+/** The OpenSSH public key line of a key blob, without comment: "<type> <base64>" (what a stack pins). */
+export function publicKeyLine(blob: Buffer): string {
+  return `${keyType(blob)} ${blob.toString("base64")}`;
+}

@@ -36,10 +36,17 @@ function keep(text: string): string {
 
 async function runStep(inputs: RemoteScriptInputs, body: string, phase: string): Promise<{ stdout: string; stderr: string }> {
   const secrets = inputs.secrets ?? {};
-  const result = await runCommand(inputs.connection, remoteShell, {
-    stdin: frameScript(body, secrets),
-    timeoutMs: (inputs.timeoutSeconds ?? 1800) * 1000,
-  });
+  const step = `${inputs.connection.hostName} (${inputs.connection.address}): "${inputs.description}" (${phase})`;
+  let result;
+  try {
+    result = await runCommand(inputs.connection, remoteShell, {
+      stdin: frameScript(body, secrets, `${inputs.connection.hostName}:${inputs.description}`),
+      timeoutMs: (inputs.timeoutSeconds ?? 1800) * 1000,
+    });
+  } catch (error) {
+    // Unreachable host, changed host key, dropped connection: say which step could not run.
+    throw new Error(`${step} did not complete: ${redact((error as Error).message, secrets)}`);
+  }
   if (result.exitCode !== 0) {
     // Tools print warnings on stderr and their error on stdout, or the other way round: show both.
     const output = [
@@ -48,17 +55,20 @@ async function runStep(inputs: RemoteScriptInputs, body: string, phase: string):
     ]
       .filter(Boolean)
       .join("\n");
-    throw new Error(
-      `${inputs.connection.hostName} (${inputs.connection.address}): "${inputs.description}" (${phase}) failed with exit code ${result.exitCode}:\n${output}`,
-    );
+    throw new Error(`${step} failed with exit code ${result.exitCode}:\n${output}`);
   }
   return { stdout: keep(redact(result.stdout, secrets)), stderr: keep(redact(result.stderr, secrets)) };
 }
 
-/** The properties whose change re-runs the step; the recorded output does not count. */
+/**
+ * The properties whose change re-runs the step. The recorded output does not count, nor does the
+ * pinned host key: trusting a host's new key (nova-installer hosts trust) changes where the
+ * installer's trust comes from, not what the step does, so it re-runs nothing.
+ */
 function comparable(properties: Partial<RemoteScriptInputs>): string {
   const { connection, create, update, triggers, secrets, timeoutSeconds } = properties;
-  return JSON.stringify([connection, create, update, triggers ?? [], secrets ?? {}, timeoutSeconds]);
+  const { hostPublicKey: _pinnedKey, ...where } = connection ?? ({} as Partial<SshEndpoint>);
+  return JSON.stringify([where, create, update, triggers ?? [], secrets ?? {}, timeoutSeconds]);
 }
 
 export const scriptProvider: pulumi.dynamic.ResourceProvider = {
@@ -69,8 +79,10 @@ export const scriptProvider: pulumi.dynamic.ResourceProvider = {
 
   async diff(_id: string, olds: RemoteScriptOutputs, news: RemoteScriptInputs) {
     const changes = comparable(olds) !== comparable(news);
-    // The delete script is only recorded: it runs when the step goes away, not when it changes.
-    return { changes: changes || olds.delete !== news.delete, replaces: [], deleteBeforeReplace: false };
+    // The delete script and the pinned key are only recorded: the delete runs when the step goes
+    // away, and it must connect with the key trusted then.
+    const recorded = olds.delete !== news.delete || olds.connection?.hostPublicKey !== news.connection?.hostPublicKey;
+    return { changes: changes || recorded, replaces: [], deleteBeforeReplace: false };
   },
 
   async update(_id: string, olds: RemoteScriptOutputs, news: RemoteScriptInputs) {

@@ -39,17 +39,29 @@ export interface RunOptions {
   readonly timeoutMs?: number;
 }
 
-/** Raised when the host presents a key other than the pinned one. */
+/**
+ * Raised when the host presents a key other than the pinned one. It is raised during the
+ * handshake, before authentication, so no command reached the host; it is never retried (a
+ * changed key does not change back by waiting, and retrying would only hide an attack).
+ * The first line stands alone (doctor prints only that); the rest says what to do.
+ */
 export class HostKeyMismatchError extends Error {
   constructor(
     readonly endpoint: SshEndpoint,
     readonly presentedFingerprint: string,
     readonly pinnedFingerprint: string,
   ) {
+    const hostName = endpoint.hostName;
     super(
-      `host key of ${endpoint.hostName} (${endpoint.address}:${endpoint.port ?? 22}) does not match the pinned key: ` +
-        `presented ${presentedFingerprint}, pinned ${pinnedFingerprint}. If the host was reinstalled, check the new key ` +
-        `out of band and update the host's hostPublicKey in the stack config.`,
+      [
+        `host key of ${hostName} (${endpoint.address}:${endpoint.port ?? 22}) does not match the pinned key: ` +
+          `pinned ${pinnedFingerprint}, presented ${presentedFingerprint}`,
+        `the deploy stopped; nothing was run on this host.`,
+        `If ${hostName} was reinstalled or its host keys regenerated, verify ${presentedFingerprint} out of band ` +
+          `(for example on its console: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then trust the new key with:`,
+        `  nova-installer hosts trust ${hostName} --stack STACK --fingerprint ${presentedFingerprint}`,
+        `If nothing changed on ${hostName}, something else may be answering at its address: do not trust the key.`,
+      ].join("\n"),
     );
     this.name = "HostKeyMismatchError";
   }

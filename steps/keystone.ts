@@ -85,13 +85,17 @@ export function registrationDocument(
 
 const registrationProgram = readFileSync(join(__dirname, "..", "remote", "python", "keystone_register.py"), "utf8");
 
-export function registrationScript(python: string): string {
+/**
+ * @param action "register" makes Keystone match the document; "unregister" removes its users,
+ *   services and endpoints.
+ */
+export function registrationScript(python: string, action: "register" | "unregister" = "register"): string {
   return [
     "program=$(mktemp /tmp/keystone-register.XXXXXX)",
     `trap 'rm -f "$program"' EXIT`,
     `cat >"$program" <<'PYTHON'`,
     registrationProgram.trimEnd(),
     "PYTHON",
-    `printf '%s' "$${registrationVariable}" | ${python} "$program"`,
+    `printf '%s' "$${registrationVariable}" | ${python} "$program"${action === "unregister" ? " unregister" : ""}`,
   ].join("\n");
 }

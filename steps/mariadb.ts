@@ -39,6 +39,24 @@ export function databaseGrantsScript(grants: readonly DatabaseGrant[]): string {
   return ["mysql --protocol=socket --user=root <<SQL", ...statements, "SQL"].join("\n");
 }
 
+/**
+ * Drops the databases and their users: the delete action of a stack that allows destroying
+ * data (see allowDataDestruction), never run otherwise.
+ */
+export function dropDatabasesScript(grants: readonly DatabaseGrant[]): string {
+  const statements: string[] = [];
+  for (const { database, user } of grants) {
+    if (!identifier.test(database) || !identifier.test(user)) {
+      throw new Error(`database ${JSON.stringify(database)} / user ${JSON.stringify(user)}: expected lower-case identifiers`);
+    }
+    statements.push(`DROP DATABASE IF EXISTS ${database};`);
+  }
+  for (const user of [...new Set(grants.map((grant) => grant.user))]) {
+    statements.push(`DROP USER IF EXISTS '${user}'@'localhost', '${user}'@'%';`);
+  }
+  return ["mysql --protocol=socket --user=root <<'SQL'", ...statements, "SQL"].join("\n");
+}
+
 /** Lists the databases that exist, one per line (for verification). */
 export function listDatabasesScript(databases: readonly string[]): string {
   return `mysql --protocol=socket --user=root -N -e ${shellQuote("SHOW DATABASES")} | grep -xE ${shellQuote(databases.join("|"))}`;

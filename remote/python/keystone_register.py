@@ -10,6 +10,10 @@ revoked for nothing) and the admin role on "service"; each service entity exists
 interface has exactly one endpoint in the region, with the given URL (a changed URL is updated,
 duplicates left by hand-run guide commands are removed). Prints one JSON line per action.
 
+With the argument "unregister" it removes what it would register instead: each service's
+endpoints and entity and each user (the shared "service" project is kept). That runs only when
+the stack allows destroying data (pulumi destroy of an unprotected registration).
+
 Runs on Python 2.7 (CentOS 7) and 3.
 """
 import json
@@ -115,6 +119,20 @@ def register():
         ensure_endpoints(keystone, service, entry["endpoints"])
 
 
+def unregister():
+    keystone = admin_client()
+    for entry in spec["services"]:
+        for service in [s for s in keystone.services.list(type=entry["service"]["type"]) if s.name == entry["service"]["name"]]:
+            for endpoint in keystone.endpoints.list(service=service):
+                keystone.endpoints.delete(endpoint)
+                report("deleted", "endpoint", "%s/%s" % (service.name, endpoint.interface))
+            keystone.services.delete(service)
+            report("deleted", "service", service.name)
+        for user in keystone.users.list(domain="default", name=entry["user"]):
+            keystone.users.delete(user)
+            report("deleted", "user", entry["user"])
+
+
 def main():
     # A Keystone that has just started (or is short of workers) may drop a connection; every
     # step above is idempotent, so the whole registration is simply run again, a bounded number
@@ -122,7 +140,7 @@ def main():
     attempts = 10
     for attempt in range(1, attempts + 1):
         try:
-            register()
+            unregister() if sys.argv[1:] == ["unregister"] else register()
             return
         except (auth_exceptions.ConnectFailure, auth_exceptions.ConnectTimeout, auth_exceptions.ServiceUnavailable) as error:
             if attempt == attempts:

@@ -16,8 +16,9 @@ import { RecordedResource, recordResources, valueOf } from "../support/mocks";
 const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7c2V0dXBrZXlmb3J0ZXN0c29ubHkAAAAAAAAAAAAAAA";
 const passwords = Object.fromEntries(passwordNames.map((name) => [name, `${name}-s3cret-value`]));
 
-function stackFor(operatingSystem: string, openstackRelease: string, prerequisites = true) {
+function stackFor(operatingSystem: string, openstackRelease: string, prerequisites = true, extra: Record<string, unknown> = {}) {
   return resolveStackConfig({
+    ...extra,
     operatingSystem,
     openstackRelease,
     sshPrivateKeyPath: "/keys/id_ed25519",
@@ -33,9 +34,9 @@ function stackFor(operatingSystem: string, openstackRelease: string, prerequisit
 const factsStdout = '{"osId":"debian","osVersionId":"12","hostname":"x","virtualizationFlags":0,"hostnameResolves":true}';
 
 /** Registers the whole stack under mocks and waits until every output settled. */
-async function record(operatingSystem: string, release: string, prerequisites = true): Promise<RecordedResource[]> {
+async function record(operatingSystem: string, release: string, prerequisites = true, extra: Record<string, unknown> = {}): Promise<RecordedResource[]> {
   const recorded = recordResources((resource) => (resource.name.endsWith("-facts-probe") ? { stdout: factsStdout } : { stdout: "" }));
-  const outputs = deployNova(stackFor(operatingSystem, release, prerequisites), pulumi.secret(stackFor(operatingSystem, release).passwords));
+  const outputs = deployNova(stackFor(operatingSystem, release, prerequisites, extra), pulumi.secret(stackFor(operatingSystem, release).passwords));
   await valueOf(outputs.cells);
   await Promise.all(Object.values(outputs.hostFacts).map(valueOf));
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -126,5 +127,19 @@ describe("deployment graph", () => {
     expect(types).not.toContain("nova-installer:controller:ImageService");
     const grants = recorded.find((resource) => resource.name === "controller-databases-grants");
     expect(grants?.inputs.description).toBe("databases nova_api nova nova_cell0 placement");
+  });
+
+  it("drops no data on delete unless the stack allows it; then drops the databases and the registration", async () => {
+    const kept = await record("debian-12", "zed");
+    for (const name of ["controller-databases-grants", "controller-registration-keystone"]) {
+      expect(kept.find((resource) => resource.name === name)?.inputs.delete, name).toBeUndefined();
+    }
+    const allowed = await record("debian-12", "zed", true, { allowDataDestruction: true });
+    const drop = String(allowed.find((resource) => resource.name === "controller-databases-grants")?.inputs.delete);
+    for (const database of ["nova_api", "nova", "nova_cell0", "placement", "keystone"]) {
+      expect(drop).toContain(`DROP DATABASE IF EXISTS ${database};`);
+    }
+    expect(drop).toContain("DROP USER IF EXISTS 'nova'@'localhost', 'nova'@'%';");
+    expect(String(allowed.find((resource) => resource.name === "controller-registration-keystone")?.inputs.delete)).toMatch(/"\$program" unregister$/m);
   });
 });

@@ -1,7 +1,7 @@
-import { execFileSync } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import { describe, expect, it } from "vitest";
 import { shellAssignments, shellQuote } from "../../lib/shell";
-import { frameScript, redact, remoteShell, tail } from "../../remote/script";
+import { frameScript, redact, remoteShell, stepLockPath, tail } from "../../remote/script";
 
 const hostile = [
   "plain",
@@ -53,6 +53,23 @@ describe("frameScript", () => {
   it("keeps commands that read stdin from swallowing the rest of the script", () => {
     const framed = frameScript("cat\necho after");
     expect(execFileSync("/bin/bash", ["-s"], { input: framed, encoding: "utf8" })).toBe("after\n");
+  });
+
+  it("serializes runs of the same step (a run left behind by a killed deploy) and not of others", async () => {
+    const stepId = `unit-test-${process.pid}:lock`;
+    const started = Date.now();
+    const run = (body: string, id: string) =>
+      new Promise<number>((resolve, reject) => {
+        const child = execFile("/bin/bash", ["-s"], (error) => (error ? reject(error) : resolve(Date.now() - started)));
+        child.stdin!.end(frameScript(body, {}, id));
+      });
+    const first = run("sleep 1", stepId);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const [firstDone, secondDone, otherDone] = await Promise.all([first, run("true", stepId), run("true", `${stepId}-other`)]);
+    expect(secondDone).toBeGreaterThanOrEqual(firstDone);
+    expect(otherDone).toBeLessThan(firstDone);
+    expect(frameScript("sleep 5 &", {}, stepId)).toContain("__nova_step </dev/null 9>&-");
+    expect(stepLockPath(stepId)).toMatch(/^\/run\/lock\/nova-installer-[0-9a-f]{16}\.lock$/);
   });
 
   it("stops at the first failing command", () => {

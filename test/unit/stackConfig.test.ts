@@ -96,7 +96,7 @@ describe("resolveStackConfig", () => {
     );
     expect(problems).toEqual([
       "nova-installer:configOverrides.httpd: unknown file; expected one of placement, novaController, novaCompute",
-      "nova-installer:configOverrides.novaController: /etc/nova/nova.conf: these keys are set by the installer and cannot be overridden: [database] connection",
+      "nova-installer:configOverrides.novaController.database.connection: /etc/nova/nova.conf: these keys are set by the installer and cannot be overridden: [database] connection",
     ]);
   });
 
@@ -112,8 +112,8 @@ describe("resolveStackConfig", () => {
     const problems = problemsOf(valid({ hosts }));
     expect(problems).toEqual(
       expect.arrayContaining([
-        `nova-installer:hosts: host name "compute1" is listed more than once`,
-        `nova-installer:hosts: address "10.0.0.11" is used by more than one host`,
+        `nova-installer:hosts[1].name: "compute1" is already the name of hosts[0]; each host needs its own name`,
+        `nova-installer:hosts[1].address: "10.0.0.11" is already the address of hosts[0]; each host needs its own address`,
         `nova-installer:hosts: expected exactly one host with role "controller", found 0`,
       ]),
     );
