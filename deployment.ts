@@ -16,6 +16,7 @@ import {
   HostDiscovery,
   ControllerInfrastructure,
   Databases,
+  DestroyGuard,
   HostFacts,
   HostPackages,
   Identity,
@@ -125,7 +126,7 @@ export function deployNova(config: StackConfig, passwords: pulumi.Output<CloudPa
     },
     { dependsOn: [identityReady] },
   );
-  new AdminCredentials(
+  const adminCredentials = new AdminCredentials(
     `${controllerName}-admin-credentials`,
     { host: controller, adminPassword: passwords.admin, authUrl, region },
     { dependsOn: [identityReady] },
@@ -149,9 +150,10 @@ export function deployNova(config: StackConfig, passwords: pulumi.Output<CloudPa
     { dependsOn: [databases, registration, placement, ...(image ? [image] : []), ...(networkApi ? [networkApi] : [])] },
   );
 
-  if (config.flavors.length > 0) {
-    new Flavors(`${controllerName}-flavors`, { controller, flavors: config.flavors, adminPassword: passwords.admin, authUrl, region }, { dependsOn: [nova] });
-  }
+  const flavors =
+    config.flavors.length > 0
+      ? new Flavors(`${controllerName}-flavors`, { controller, flavors: config.flavors, adminPassword: passwords.admin, authUrl, region }, { dependsOn: [nova] })
+      : undefined;
 
   const computes = config.computes.map(
     (host) =>
@@ -180,6 +182,30 @@ export function deployNova(config: StackConfig, passwords: pulumi.Output<CloudPa
           { dependsOn: computes.map((compute) => compute.running) },
         )
       : undefined;
+
+  // Last: a destroy must get past the guard before it may touch any of the above.
+  new DestroyGuard(
+    "destroy-guard",
+    {
+      guarded: [
+        ...Object.values(facts),
+        controllerPackages,
+        ...(infrastructure ? [infrastructure] : []),
+        databases,
+        ...(identity ? [identity] : []),
+        registration,
+        adminCredentials,
+        ...(image ? [image] : []),
+        ...(networkApi ? [networkApi] : []),
+        placement,
+        nova,
+        ...(flavors ? [flavors] : []),
+        ...computes,
+        ...(discovery ? [discovery] : []),
+      ],
+      allowDataDestruction: config.allowDataDestruction,
+    },
+  );
 
   return {
     hostFacts: Object.fromEntries(Object.entries(facts).map(([name, component]) => [name, component.facts])),

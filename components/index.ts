@@ -2,6 +2,7 @@ export * from "./adminCredentials";
 export * from "./computeNode";
 export * from "./controllerInfrastructure";
 export * from "./databases";
+export * from "./destroyGuard";
 export * from "./flavors";
 export * from "./hostDiscovery";
 export * from "./hostFacts";

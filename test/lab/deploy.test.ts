@@ -1,10 +1,14 @@
 /**
- * The installer end to end, with the real engine on real hosts: bare lab hosts (1 controller +
- * 2 computes) -> `pulumi up` -> the install guide's own checks on the controller -> a no-change
- * second `pulumi up` -> an instance booted and deleted -> a third compute added (only its
- * resources and discovery change, nothing else restarts) -> removed again.
+ * The installer end to end, with the real engine on real hosts, one deployment shared by every
+ * check, in order (each `it` builds on the previous one):
+ *   bare lab hosts (1 controller + 2 computes) -> a first `pulumi up` interrupted three times
+ *   (Ctrl-C, then two crashes) and recovered -> no password anywhere (ps sampled on every host
+ *   during the deploy, pulumi output, state export) -> the install guide's own checks -> a
+ *   no-change `pulumi up` -> every step's script forced to run again (no duplicate) -> doctor,
+ *   verify, preview-diff -> an instance booted and deleted -> a third compute added and removed
+ *   -> a host whose sshd dies and a host whose key changed mid-deploy -> hosts rebooted ->
+ *   `pulumi destroy` refused while data is protected, then allowed.
  *
- * One deployment shared by every check, in order: each `it` builds on the previous one.
  * Passwords are generated with every hostile character the stack allows.
  */
 import * as fs from "fs";
@@ -15,16 +19,24 @@ import { writeLabStack } from "../../cli/labStack";
 import { PulumiRun, runPulumi } from "../../cli/pulumiCli";
 import { LabSpec } from "../../lab/config";
 import { Inventory } from "../../lab/inventory";
-import { LabContext, labContext, labDown, labUp } from "../../lab/lab";
+import { hostExec, LabContext, labContext, labDown, labUp, rebootHost } from "../../lab/lab";
+import { fingerprint, publicKeyBlob } from "../../lib/sshKeys";
+import { scriptProvider, RemoteScriptInputs } from "../../remote/scriptProvider";
 import { closeAllConnections, runCommand, SshEndpoint } from "../../remote/ssh";
 import { parseCheckTable } from "../../cli/checkTable";
-import { novaInstaller } from "../support/novaInstallerCli";
+import { sqlStringContent } from "../../steps/mariadb";
+import { novaInstaller as runNovaInstaller } from "../support/novaInstallerCli";
+import { PulumiProcess } from "../support/pulumiProcess";
 
 const spec: LabSpec = { name: "e2e", bridge: "nova-e2e0", subnet: "10.244.0.0/24" };
 const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), "nova-e2e-"));
 const stack = `e2e-${process.pid}`;
 const context: LabContext = labContext({ spec, stateDir: path.join(stateRoot, "lab"), write: (line) => console.log(line) });
 let inventory: Inventory;
+/** The stack's passwords, by name (read back from the stack config once generated). */
+let passwords: Record<string, string> = {};
+/** Everything pulumi and the installer printed in this test, checked for passwords. */
+const printed: string[] = [];
 
 function endpoint(name: string): SshEndpoint {
   const host = inventory.hosts.find((entry) => entry.name === name);
@@ -56,7 +68,106 @@ async function openstack(args: string): Promise<string> {
 async function pulumi(args: string[]): Promise<PulumiRun & { seconds: number }> {
   const started = Date.now();
   const run = await runPulumi([...args, "--stack", stack, "--non-interactive", "--color", "never"]);
+  printed.push(run.stdout, run.stderr);
   return { ...run, seconds: (Date.now() - started) / 1000 };
+}
+
+async function novaInstaller(args: string[]) {
+  const run = await runNovaInstaller(args);
+  printed.push(run.stdout, run.stderr);
+  return run;
+}
+
+const upArguments = ["up", "--yes", "--skip-preview", "--non-interactive", "--color", "never", "--stack", stack];
+
+/** A `pulumi up` the test watches and interrupts. */
+function watchedUp(): PulumiProcess {
+  const run = new PulumiProcess(upArguments);
+  void run.exited.then(() => printed.push(run.output));
+  return run;
+}
+
+/** The forms a password takes in files and URLs: none may appear where secrets must not be. */
+function secretForms(password: string): string[] {
+  return [...new Set([password, encodeURIComponent(password), sqlStringContent(password), password.replace(/\$/g, "$$$$")])];
+}
+
+/** Names of the passwords found in a text (never the values: they would land in the test log). */
+function passwordsIn(text: string): string[] {
+  return Object.entries(passwords)
+    .filter(([, value]) => value !== "" && secretForms(value).some((form) => text.includes(form)))
+    .map(([name]) => name);
+}
+
+/**
+ * Samples every command line on a host (`ps`) several times a second, unique lines kept, until
+ * told to stop or for at most 40 minutes: a bounded loop that ends by itself.
+ */
+const psSampler = [
+  "rm -f /run/ps-sampler.stop /root/ps-samples.txt",
+  "end=$((SECONDS + 2400))",
+  "while [ $SECONDS -lt $end ] && [ ! -e /run/ps-sampler.stop ]; do ps -eo args=; sleep 0.25; done | awk '!seen[$0]++' >/root/ps-samples.part",
+  "mv /root/ps-samples.part /root/ps-samples.txt",
+  "",
+].join("\n");
+
+async function startPsSampler(host: string): Promise<void> {
+  const written = await runCommand(endpoint(host), "cat >/root/ps-sampler.sh", { stdin: psSampler });
+  expect(written.exitCode).toBe(0);
+  await sh(host, "setsid nohup bash /root/ps-sampler.sh </dev/null >/dev/null 2>&1 &");
+}
+
+async function stopPsSampler(host: string): Promise<string> {
+  return sh(host, "touch /run/ps-sampler.stop; for i in $(seq 100); do [ -e /root/ps-samples.txt ] && break; sleep 0.2; done; cat /root/ps-samples.txt");
+}
+
+/** Secret values of `pulumi stack export --show-secrets` output in the clear. */
+function reveal(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(reveal);
+  if (value !== null && typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    if ("4dabf18193072939515e22adb298388d" in record) return reveal(typeof record.plaintext === "string" ? JSON.parse(record.plaintext) : record.value);
+    return Object.fromEntries(Object.entries(record).map(([key, entry]) => [key, reveal(entry)]));
+  }
+  return value;
+}
+
+/**
+ * What the cloud holds, in a comparable form: Keystone's users, projects, role assignments,
+ * services and endpoints, the cells and host mappings, images and flavors, and the number of
+ * rows of every table of every OpenStack database.
+ */
+async function cloudInventory(): Promise<Record<string, string>> {
+  const sorted = (text: string) => text.trim().split("\n").sort().join("\n");
+  const rowCounts = [
+    "mysql -N -B <<'SQL' | mysql -N -B",
+    "SELECT CONCAT('SELECT ''', table_schema, '.', table_name, ''', COUNT(*) FROM `', table_schema, '`.`', table_name, '`;')",
+    "FROM information_schema.tables WHERE table_type = 'BASE TABLE'",
+    "AND table_schema IN ('nova_api', 'nova', 'nova_cell0', 'placement', 'keystone', 'glance', 'neutron');",
+    "SQL",
+  ].join("\n");
+  return {
+    users: sorted(await openstack("user list -f value -c Name")),
+    projects: sorted(await openstack("project list -f value -c Name")),
+    roleAssignments: sorted(await openstack("role assignment list --names -f value -c User -c Project -c Role")),
+    services: sorted(await openstack("service list -f value -c Name -c Type")),
+    endpoints: sorted(await openstack("endpoint list -f value -c 'Service Name' -c Interface -c Region -c URL")),
+    images: sorted(await openstack("image list -f value -c Name")),
+    flavors: sorted(await openstack("flavor list -f value -c Name")),
+    cells: await sh("controller", "nova-manage cell_v2 list_cells 2>/dev/null"),
+    hostMappings: await sh("controller", "nova-manage cell_v2 list_hosts 2>/dev/null"),
+    rows: sorted(await sh("controller", rowCounts)),
+  };
+}
+
+/** Runs the install guide's verification until it passes, for a bounded time (services start after a reboot). */
+async function verifyWithin(seconds: number): Promise<string> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const verify = await novaInstaller(["verify", "--stack", stack]);
+    if (verify.exitCode === 0 || Date.now() > deadline) return verify.stdout + verify.stderr;
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+  }
 }
 
 async function up(label: string): Promise<PulumiRun & { seconds: number }> {
@@ -80,6 +191,11 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
   beforeAll(async () => {
     process.env.NOVA_INSTALLER_STATE = stateRoot;
     await bringLabTo(2);
+    const stored = await runPulumi(["config", "get", "passwords", "--stack", stack]);
+    expect(stored.exitCode, stored.stderr).toBe(0);
+    passwords = JSON.parse(stored.stdout) as Record<string, string>;
+    expect(Object.keys(passwords).length).toBeGreaterThanOrEqual(7);
+    await Promise.all(["controller", "compute1", "compute2"].map(startPsSampler));
   });
 
   afterAll(async () => {
@@ -90,8 +206,63 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     fs.rmSync(stateRoot, { recursive: true, force: true });
   });
 
-  it("converges with one pulumi up", async () => {
-    await up("first deploy (1 controller + 2 computes, bare hosts)");
+  it("converges after its first deploy is interrupted three times: Ctrl-C, then two crashes", async () => {
+    const started = Date.now();
+    const at = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
+    // 1. Ctrl-C while packages install: pulumi lets running steps finish, saves, unlocks.
+    let run = watchedUp();
+    await run.waitFor(/controller-packages-install creating/, 300_000);
+    run.interrupt();
+    expect(await run.exited, "a cancelled up fails").not.toBe(0);
+    expect(run.output).toMatch(/update canceled/);
+    expect(run.output, "no step was cut off by Ctrl-C").not.toMatch(/interrupted while/);
+    console.log(`[e2e] interrupted with Ctrl-C at ${at()}`);
+
+    // 2. A crash (the whole pulumi process group killed) while Keystone registration runs.
+    run = watchedUp();
+    await run.waitFor(/controller-registration-keystone creating/, 1_200_000);
+    run.killGroup();
+    await run.exited;
+    const locked = await pulumi(["up", "--yes", "--skip-preview"]);
+    expect(locked.exitCode).not.toBe(0);
+    expect(locked.stdout + locked.stderr).toMatch(/the stack is currently locked/);
+    let recovered = await novaInstaller(["recover", "--stack", stack]);
+    expect(recovered.exitCode, recovered.stdout + recovered.stderr).toBe(0);
+    expect(recovered.stdout).toMatch(/the process is gone; removing the lock/);
+    expect(recovered.stdout).toMatch(/interrupted while creating: controller-registration-keystone/);
+    console.log(`[e2e] killed during Keystone registration, recovered at ${at()}`);
+
+    // 3. Another crash, during the cell mapping (its database syncs keep running on the host).
+    run = watchedUp();
+    await run.waitFor(/controller-nova-cells creating/, 1_200_000);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    run.killGroup();
+    await run.exited;
+    recovered = await novaInstaller(["recover", "--stack", stack]);
+    expect(recovered.exitCode, recovered.stdout + recovered.stderr).toBe(0);
+    expect(recovered.stdout).toMatch(/interrupted while creating: controller-nova-cells/);
+    console.log(`[e2e] killed during the cell mapping, recovered at ${at()}`);
+
+    const final = await up("first deploy, after three interruptions");
+    expect(final.stdout, "the recovered stack has no pending operation left").not.toMatch(/pending operations/);
+    const again = await novaInstaller(["recover", "--stack", stack]);
+    expect(again.stdout).toMatch(/nothing to recover/);
+  });
+
+  it("lets no password through: not in a command line sampled on any host during the deploy, pulumi's output, the state or the stack file", async () => {
+    for (const host of ["controller", "compute1", "compute2"]) {
+      const samples = await stopPsSampler(host);
+      expect(samples, `${host}: the sampler saw the installer's steps`).toContain("/bin/bash -s");
+      expect(passwordsIn(samples), `${host}: passwords on command lines`).toEqual([]);
+    }
+    const exported = await pulumi(["stack", "export"]);
+    expect(exported.exitCode).toBe(0);
+    expect(exported.stdout).toContain("controller-databases-grants");
+    expect(passwordsIn(exported.stdout), "passwords in the state").toEqual([]);
+    const stackFile = fs.readFileSync(path.join(__dirname, "..", "..", "stacks", `Pulumi.${stack}.yaml`), "utf8");
+    expect(stackFile).toMatch(/secure: /);
+    expect(passwordsIn(stackFile), "passwords in the stack file").toEqual([]);
+    expect(passwordsIn(printed.join("\n")), "passwords in pulumi's or the installer's output").toEqual([]);
   });
 
   it("runs the control plane: scheduler and conductor up", async () => {
@@ -130,12 +301,37 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     expect(modes).toContain("640 root:nova /etc/nova/nova-database.cnf");
     expect(modes).toContain("640 root:placement /etc/placement/placement.conf");
     expect(modes).toContain("600 root:root /root/admin-openrc");
+    // Every file under /etc and /root holding a password, on every host: none readable by others.
+    const patterns = Object.values(passwords).filter(Boolean).flatMap(secretForms).join("\n") + "\n";
+    for (const host of ["controller", "compute1", "compute2"]) {
+      const found = await runCommand(endpoint(host), "grep -rlF -f /dev/stdin /etc /root 2>/dev/null | xargs -r stat -c '%a %U:%G %n'", { stdin: patterns });
+      const files = found.stdout.trim().split("\n").filter(Boolean);
+      if (host === "controller") expect(files.length, "files with passwords found on the controller").toBeGreaterThan(5);
+      for (const line of files) expect(line, `${host}: a file with a password is readable by others`).toMatch(/^[0-7][0-7]0 /);
+    }
   });
 
   it("changes nothing on a second pulumi up", async () => {
     const second = await up("second deploy (no changes)");
     expect(second.stdout).not.toMatch(/^\s+[+~-]\s+\d+ to /m);
     expect(second.stdout).toMatch(/Resources:\s+\d+ unchanged\s*\n\s*\nDuration/);
+  });
+
+  it("forcing every step's script to run again creates no duplicate Keystone object or cell and keeps every database row", async () => {
+    const before = await cloudInventory();
+    expect(before.cells.match(/\| (cell0|cell1) /g)?.length, "exactly cell0 and cell1").toBe(2);
+    const exported = await pulumi(["stack", "export", "--show-secrets"]);
+    expect(exported.exitCode).toBe(0);
+    const resources = (JSON.parse(exported.stdout) as { deployment: { resources: { custom?: boolean; outputs?: Record<string, unknown> }[] } }).deployment.resources;
+    const steps = resources.filter((resource) => resource.custom && resource.outputs?.create !== undefined && resource.outputs?.connection !== undefined);
+    expect(steps.length).toBeGreaterThan(40);
+    const started = Date.now();
+    // In the state's order, which is the order of dependencies: what a full re-run would do.
+    for (const step of steps) {
+      await scriptProvider.create(reveal(step.outputs) as RemoteScriptInputs);
+    }
+    console.log(`[e2e] ran the scripts of all ${steps.length} steps again in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    expect(await cloudInventory()).toEqual(before);
   });
 
   it("passes nova-installer doctor: every host reachable with its pinned key, deployed ports listening", async () => {
@@ -212,7 +408,7 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     const steps = (JSON.parse(preview.stdout).steps as { op: string; urn: string }[]).filter((step) => step.op !== "same");
     const changed = steps.map((step) => `${step.op} ${step.urn.split("::").pop()}`);
     for (const change of changed) {
-      expect(change, "only compute3's resources and discovery change").toMatch(/^(create compute3-|update controller-discovery)/);
+      expect(change, "only compute3's resources and discovery change").toMatch(/^(create compute3-|update controller-discovery|update destroy-guard$)/);
     }
     expect(changed).toContain("update controller-discovery-discover");
     expect(changed).toContain("create compute3-compute-services");
@@ -235,5 +431,67 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     const hypervisors = await openstack("hypervisor list -f value -c 'Hypervisor Hostname'");
     expect(hypervisors.trim().split("\n").sort()).toEqual(["compute1", "compute2"]);
     expect((await sh("compute3", "systemctl is-active nova-compute || true")).trim()).toBe("inactive");
+  });
+
+  it("names the host and the step when a host's sshd dies or its host key changes mid-deploy; converges once sshd is back and the new key is trusted", async () => {
+    // compute2 gets a new host key (as a reinstall would); the stack still pins the old one.
+    await hostExec(context, "compute2", ["bash", "-c", "rm -f /etc/ssh/ssh_host_ed25519_key* && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key && systemctl restart ssh"]);
+    const newKey = (await hostExec(context, "compute2", ["cat", "/etc/ssh/ssh_host_ed25519_key.pub"])).trim();
+    const newFingerprint = fingerprint(publicKeyBlob(newKey));
+    // A change every compute must apply, so the deploy has work on both.
+    const set = await pulumi(["config", "set", "--path", "configOverrides.novaCompute.DEFAULT.debug", "true"]);
+    expect(set.exitCode, set.stderr).toBe(0);
+
+    const run = watchedUp();
+    await run.waitFor(/Updating \(/, 120_000);
+    // compute1's sshd dies with every session while the deploy runs.
+    await hostExec(context, "compute1", ["bash", "-c", "systemctl stop ssh.service ssh.socket 2>/dev/null; pkill -KILL -x sshd; true"]);
+    expect(await run.exited).not.toBe(0);
+    expect(run.output).toMatch(/compute1 \(10\.244\.0\.\d+\): "write \/etc\/nova\/nova\.conf" \(update\) did not complete: cannot reach compute1 over SSH/);
+    expect(run.output).toMatch(/compute2 \(10\.244\.0\.\d+\): "write \/etc\/nova\/nova\.conf" \(update\) did not complete: host key of compute2/);
+    expect(run.output).toContain(`nova-installer hosts trust compute2 --stack STACK --fingerprint ${newFingerprint}`);
+
+    await hostExec(context, "compute1", ["systemctl", "start", "ssh"]);
+    const refused = await novaInstaller(["hosts", "trust", "compute2", "--stack", stack]);
+    expect(refused.exitCode, "trusting needs the fingerprint the operator verified").toBe(1);
+    const trusted = await novaInstaller(["hosts", "trust", "compute2", "--stack", stack, "--fingerprint", newFingerprint]);
+    expect(trusted.exitCode, trusted.stdout + trusted.stderr).toBe(0);
+    await up("after compute1's sshd is back and compute2's new key is trusted");
+    for (const host of ["compute1", "compute2"]) {
+      expect(await sh(host, "grep -x 'debug = true' /etc/nova/nova.conf")).toContain("debug = true");
+    }
+    const rm = await pulumi(["config", "rm", "configOverrides"]);
+    expect(rm.exitCode, rm.stderr).toBe(0);
+    await up("override removed");
+  });
+
+  it("brings every service back by itself after the controller and a compute reboot", async () => {
+    await rebootHost(context, "controller");
+    await rebootHost(context, "compute1");
+    const verify = await verifyWithin(300);
+    expect(parseCheckTable(verify).filter((row) => row.result !== "OK"), verify).toEqual([]);
+    const units = ["mariadb", "rabbitmq-server", "memcached", "keystone", "glance-api", "placement-api", "nova-api", "nova-scheduler", "nova-conductor", "nova-novncproxy"];
+    expect((await sh("controller", `systemctl is-active ${units.join(" ")}`)).trim().split("\n")).toEqual(units.map(() => "active"));
+    expect((await sh("compute1", "systemctl is-active nova-compute")).trim()).toBe("active");
+  });
+
+  it("refuses to destroy data unless the stack allows it; then drops the databases and the Keystone registration", async () => {
+    const refused = await pulumi(["destroy", "--yes", "--skip-preview"]);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toMatch(/destroy-guard" cannot be deleted\s+because it is protected/);
+    expect(refused.stdout + refused.stderr, "nothing was deleted").not.toMatch(/^\s+- \d+ deleted/m);
+    const databases = "mysql -N -B -e 'SHOW DATABASES' | grep -E '^(nova_api|nova|nova_cell0|placement|keystone)$' | sort";
+    expect((await sh("controller", databases)).trim().split("\n")).toEqual(["keystone", "nova", "nova_api", "nova_cell0", "placement"]);
+    expect((await sh("controller", "systemctl is-active nova-api")).trim(), "the refused destroy stopped nothing").toBe("active");
+    const services = await openstack("compute service list --service nova-compute -f value -c Host");
+    expect(services.trim().split("\n").sort(), "the refused destroy removed no compute").toEqual(["compute1", "compute2"]);
+
+    const allow = await pulumi(["config", "set", "allowDataDestruction", "true"]);
+    expect(allow.exitCode, allow.stderr).toBe(0);
+    await up("allow data destruction");
+    expect(await sh("controller", ". /root/admin-openrc && openstack user list -f value -c Name")).toMatch(/^nova$/m);
+    const destroyed = await pulumi(["destroy", "--yes", "--skip-preview"]);
+    expect(destroyed.exitCode, destroyed.stdout + destroyed.stderr).toBe(0);
+    expect((await sh("controller", `${databases} || true`)).trim()).toBe("");
   });
 });

@@ -89,8 +89,10 @@ describe("deployment graph", () => {
       "nova-installer:controller:NovaController",
       "nova-installer:compute:ComputeNode",
       "nova-installer:controller:HostDiscovery",
+      "nova-installer:index:DestroyGuard",
     ].sort());
     const componentNames = components.map((resource) => resource.name);
+    expect(componentNames).toContain("destroy-guard");
     for (const step of recorded.filter((resource) => resource.type.endsWith(":RemoteScript"))) {
       expect(componentNames.some((name) => step.name.startsWith(`${name}-`)), step.name).toBe(true);
     }
