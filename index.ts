@@ -12,7 +12,11 @@ import { deployNova } from "./deployment";
  * are wrapped in a secret right after validation.
  */
 function readRawConfig(): RawStackConfig {
-  return rawStackConfig((name) => pulumi.runtime.getConfig(`${configNamespace}:${name}`));
+  const prefix = `${configNamespace}:`;
+  const present = Object.keys(pulumi.runtime.allConfig())
+    .filter((key) => key.startsWith(prefix))
+    .map((key) => key.slice(prefix.length));
+  return rawStackConfig((name) => pulumi.runtime.getConfig(`${prefix}${name}`), present);
 }
 
 function resolveOrExit(raw: RawStackConfig) {

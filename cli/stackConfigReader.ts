@@ -3,7 +3,7 @@
  * into the raw values the Pulumi program gets (config/rawConfig.ts) and validated by the same
  * `resolveStackConfig`, so a command never works from a configuration `pulumi up` would refuse.
  */
-import { rawStackConfig } from "../config/rawConfig";
+import { rawStackConfig, stackConfigKeys } from "../config/rawConfig";
 import { configNamespace, RawStackConfig, resolveStackConfig, StackConfig } from "../config/stackConfig";
 import { passwordNames } from "../render/configFiles";
 import { pulumiOrThrow } from "./pulumiCli";
@@ -18,7 +18,13 @@ export type PulumiConfigJson = Readonly<Record<string, PulumiConfigEntry>>;
 
 /** The raw values of the installer's keys from `pulumi config --json` output (keys of other namespaces are ignored). */
 export function rawConfigFromPulumiJson(json: PulumiConfigJson): RawStackConfig {
-  return rawStackConfig((name) => json[`${configNamespace}:${name}`]?.value);
+  const prefix = `${configNamespace}:`;
+  const present = Object.keys(json)
+    .filter((key) => key.startsWith(prefix))
+    .map((key) => key.slice(prefix.length));
+  // A secret of an unknown key has no value without --show-secrets: report the key all the same.
+  const secretOfUnknownKey = (name: string) => json[`${prefix}${name}`]?.secret === true && !stackConfigKeys.includes(name);
+  return rawStackConfig((name) => json[`${prefix}${name}`]?.value ?? (secretOfUnknownKey(name) ? "[secret]" : undefined), present);
 }
 
 /**

@@ -17,9 +17,15 @@ export const stackConfigKeys: readonly string[] = [...textConfigKeys, ...jsonCon
 /**
  * The raw value of every key from a reader of the stored strings (undefined: the key is unset).
  * A JSON key whose text is not JSON is passed on as text: validation reports it with the key's name.
+ * @param presentNames every key of the namespace the stack sets (without the namespace), so
+ *   unknown ones reach validation too. Default: none.
  */
-export function rawStackConfig(readText: (name: string) => string | undefined): RawStackConfig {
+export function rawStackConfig(readText: (name: string) => string | undefined, presentNames: readonly string[] = []): RawStackConfig {
   const raw: Record<string, unknown> = {};
+  // Keys the installer does not read are passed on as text, so validation reports them (a typo).
+  for (const name of presentNames.filter((candidate) => !stackConfigKeys.includes(candidate))) {
+    raw[name] = readText(name);
+  }
   for (const name of textConfigKeys) {
     raw[name] = readText(name);
   }

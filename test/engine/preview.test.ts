@@ -45,7 +45,13 @@ describe("pulumi preview with the real engine", () => {
       expect(preview.stdout).toMatch(new RegExp(`nova-installer:[a-z]+:${component}`));
     }
     const created = Number(/Resources:\s+\+ (\d+) to create/.exec(preview.stdout)?.[1]);
-    expect(created).toBe((preview.stdout.match(/^\s*\+ \S+: \(create\)$/gm) ?? []).length);
+    expect(created).toBe((preview.stdout.match(/^\s*\+ \S+: \(create\)( 🔒)?$/gm) ?? []).length);
+  });
+
+  it("marks as protected the destroy guard, the databases and the Keystone registration, and nothing else", () => {
+    const protectedSteps = preview.stdout.match(/^\s*\+ \S+: \(create\) 🔒$/gm) ?? [];
+    expect(protectedSteps.length).toBe(3);
+    expect(preview.stdout).toMatch(/\+ nova-installer:index:DestroyGuard: \(create\) 🔒/);
   });
 
   it("shows no password in the preview", async () => {
@@ -63,13 +69,14 @@ describe("pulumi preview with the real engine", () => {
   });
 
   it("rejects an invalid configuration before planning anything, naming the key", async () => {
-    workspace.writeConfig({ "nova-installer:hosts": [{ name: "bad name", role: "compute", address: "300.1.1.1" }] });
+    workspace.writeConfig({ "nova-installer:hosts": [{ name: "bad name", role: "compute", address: "300.1.1.1" }], "nova-installer:apiWorker": 2 });
     const bad = await workspace.run(["preview"]);
     expect(bad.exitCode).not.toBe(0);
     const output = bad.stdout + bad.stderr;
     expect(output).toContain("nova-installer:sshPrivateKeyPath is required");
     expect(output).toContain(`nova-installer:hosts[0].name: "bad name" is not a valid hostname`);
     expect(output).toContain(`nova-installer:hosts[0].address: "300.1.1.1" is not an IPv4 address`);
+    expect(output, "a misspelt key is reported, not ignored").toContain("nova-installer:apiWorker: unknown key");
     expect(output).not.toContain("nova-installer:host:HostFacts");
     expect(output).not.toContain("at resolveStackConfig");
   });

@@ -67,6 +67,11 @@ describe("stack config from pulumi config --json", () => {
     expect(stack.passwords.admin).toBe("stand-in-password");
   });
 
+  it("reports a key the installer does not read (a typo), even a secret one, without its value", () => {
+    const typo = { ...configJson, "nova-installer:pasword": { secret: true }, "nova-installer:apiWorker": { value: "4", secret: false } };
+    expect(() => resolveStackConfig(rawConfigFromPulumiJson(typo))).toThrow(/nova-installer:pasword: unknown key[^]*nova-installer:apiWorker: unknown key/);
+  });
+
   it("reports problems with the key, as pulumi up would", () => {
     const broken = { ...configJson, "nova-installer:prerequisites": { value: "yes", secret: false } };
     expect(() => resolveStackConfig(rawConfigFromPulumiJson(broken))).toThrow('nova-installer:prerequisites: expected true or false, got "yes"');
