@@ -267,7 +267,13 @@ export async function labDown(context: LabContext): Promise<void> {
   );
   await removeBridge(spec.bridge);
   await removeTree(layout.stateDir);
-  const leftovers = await labLeftovers(spec, context.stateDir, veths);
+  // The kernel tears a machine's network namespace down asynchronously (its veth goes with it,
+  // seconds later on a loaded host): wait for that, bounded, before calling anything left over.
+  let leftovers = await labLeftovers(spec, context.stateDir, veths);
+  for (const deadline = Date.now() + 20_000; leftovers.length > 0 && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    leftovers = await labLeftovers(spec, context.stateDir, veths);
+  }
   if (leftovers.length > 0) {
     throw new Error(`lab "${spec.name}" down left things behind:\n- ${leftovers.join("\n- ")}`);
   }
