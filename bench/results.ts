@@ -1,0 +1,102 @@
+/**
+ * Benchmark results: samples -> medians with min and max, ratios measured in the same run,
+ * each figure against its target, rendered as JSON and as the Markdown of bench/RESULTS.md.
+ * Pure: the runner (bench/run.ts) measures, this file only computes and renders.
+ */
+
+/** One measured quantity: its samples in seconds. */
+export interface Measurement {
+  readonly id: string;
+  readonly label: string;
+  readonly samples: readonly number[];
+  /** What bounds the figure: the floor it is near, or what keeps it from it. */
+  readonly bound: string;
+}
+
+export interface Summary {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly runs: number;
+}
+
+export function summarize(samples: readonly number[]): Summary {
+  if (samples.length === 0) throw new Error("summarize: no samples");
+  const sorted = [...samples].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return { median, min: sorted[0], max: sorted[sorted.length - 1], runs: sorted.length };
+}
+
+/** A target: a figure (a median, or a ratio of two medians) and the limit it must stay under. */
+export interface Target {
+  readonly label: string;
+  /** Ids of the measurements: one (its median, seconds) or two (numerator / denominator medians). */
+  readonly of: readonly [string] | readonly [string, string];
+  readonly atMost: number;
+  readonly unit: "s" | "x";
+}
+
+export interface TargetResult extends Target {
+  readonly value: number;
+  readonly met: boolean;
+}
+
+export function evaluateTargets(measurements: readonly Measurement[], targets: readonly Target[]): TargetResult[] {
+  const medians = new Map(measurements.map((measurement) => [measurement.id, summarize(measurement.samples).median]));
+  const median = (id: string): number => {
+    const value = medians.get(id);
+    if (value === undefined) throw new Error(`target refers to unmeasured ${id}`);
+    return value;
+  };
+  return targets
+    .filter((target) => target.of.every((id) => medians.has(id)))
+    .map((target) => {
+      const value = target.of.length === 1 ? median(target.of[0]) : median(target.of[0]) / median(target.of[1]);
+      return { ...target, value, met: value <= target.atMost };
+    });
+}
+
+export interface BenchReport {
+  readonly date: string;
+  readonly machine: { readonly cores: number; readonly memoryGiB: number; readonly cpu: string };
+  readonly mode: "full" | "quick";
+  readonly measurements: readonly (Measurement & Summary)[];
+  readonly targets: readonly TargetResult[];
+}
+
+export function buildReport(options: { date: Date; machine: BenchReport["machine"]; mode: BenchReport["mode"]; measurements: readonly Measurement[]; targets: readonly Target[] }): BenchReport {
+  return {
+    date: options.date.toISOString(),
+    machine: options.machine,
+    mode: options.mode,
+    measurements: options.measurements.map((measurement) => ({ ...measurement, ...summarize(measurement.samples) })),
+    targets: evaluateTargets(options.measurements, options.targets),
+  };
+}
+
+const seconds = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
+
+export function renderMarkdown(report: BenchReport): string {
+  const lines = [
+    "# Benchmark results",
+    "",
+    `Produced by \`bench/run.sh${report.mode === "quick" ? " --quick" : ""}\` on ${report.date.slice(0, 10)}: ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memoryGiB} GiB.` +
+      (report.mode === "quick" ? " **Quick mode: one run of each, smaller labs; figures prove the script works, they are not results.**" : ""),
+    "",
+    "| measurement | median (s) | min | max | runs | what bounds it |",
+    "|---|---:|---:|---:|---:|---|",
+    ...report.measurements.map(
+      (entry) => `| ${entry.label} | ${seconds(entry.median)} | ${seconds(entry.min)} | ${seconds(entry.max)} | ${entry.runs} | ${entry.bound} |`,
+    ),
+    "",
+    "| target | figure | limit | met |",
+    "|---|---:|---:|---|",
+    ...report.targets.map(
+      (target) =>
+        `| ${target.label} | ${target.unit === "x" ? `${target.value.toFixed(2)}x` : `${seconds(target.value)} s`} | ${target.unit === "x" ? `${target.atMost}x` : `${target.atMost} s`} | ${target.met ? "yes" : "**no**"} |`,
+    ),
+    "",
+  ];
+  return lines.join("\n");
+}

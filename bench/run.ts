@@ -1,0 +1,320 @@
+/**
+ * The benchmark: the installer against the install guide run by hand (bench/guide-baseline.sh)
+ * and against the floor (package installation and database syncs alone), on fresh lab hosts,
+ * in one run, side by side. Writes bench/RESULTS.md and bench/results.json.
+ *
+ *   bash bench/run.sh [--runs 3] [--quick]
+ *
+ * Full mode: every figure from `runs` runs (default 3), labs of 2 and 4 computes. Quick mode:
+ * one run of each on labs of 1 and 2 computes: proves the script works, its figures are not
+ * results. Needs root (the lab) and the bootstrapped engine (bin/pulumi).
+ */
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { writeLabStack } from "../cli/labStack";
+import { pulumiOrThrow, runPulumi } from "../cli/pulumiCli";
+import { generatePassword } from "../cli/secrets";
+import type { LabSpec } from "../lab/config";
+import type { Inventory } from "../lab/inventory";
+import { labContext, labDown, labUp } from "../lab/lab";
+import { profileFor } from "../profiles/profiles";
+import { frameScript } from "../remote/script";
+import { closeAllConnections, runCommand, SshEndpoint } from "../remote/ssh";
+import { passwordNames } from "../render/configFiles";
+import { databaseGrantsScript, passwordVariable } from "../steps/mariadb";
+import { installPackagesScript } from "../steps/packages";
+import { buildReport, Measurement, renderMarkdown, Target } from "./results";
+
+const spec: LabSpec = { name: "bench", bridge: "nova-bench0", subnet: "10.245.0.0/24" };
+const profile = profileFor("debian-12", "zed");
+
+interface Options {
+  readonly runs: number;
+  readonly quick: boolean;
+  /** Computes of the converge, baseline and floor labs, and of the first scale-out lab. */
+  readonly computes: number;
+  /** Computes of the second scale-out lab. */
+  readonly moreComputes: number;
+}
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+async function timed(action: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await action();
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/** Guide-style passwords (letters and digits): the hand-run guide pastes them verbatim, so both tools get the same. */
+const passwords: Record<string, string> = Object.fromEntries(passwordNames.map((name) => [name, generatePassword(name, 24, false)]));
+
+class Bench {
+  readonly stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "nova-bench-"));
+  readonly context = labContext({ spec, stateDir: path.join(this.stateDir, "lab"), write: (line) => log(line.trim()) });
+  readonly stack = `bench-${process.pid}`;
+  inventory!: Inventory;
+
+  constructor() {
+    process.env.NOVA_INSTALLER_STATE = this.stateDir;
+  }
+
+  endpoint(name: string): SshEndpoint {
+    const host = this.inventory.hosts.find((entry) => entry.name === name);
+    if (host === undefined) throw new Error(`no lab host ${name}`);
+    return { hostName: name, address: host.address, privateKeyPath: this.inventory.privateKeyPath, hostPublicKey: host.hostPublicKey };
+  }
+
+  async run(host: string, body: string, secrets: Record<string, string> = {}): Promise<void> {
+    const result = await runCommand(this.endpoint(host), "/bin/bash -s", { stdin: frameScript(body, secrets), timeoutMs: 3_600_000 });
+    if (result.exitCode !== 0) throw new Error(`${host}: exit ${result.exitCode}\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-2000)}`);
+  }
+
+  /** A lab of fresh hosts (a previous lab and stack are dropped: nothing is reused). */
+  async freshLab(computes: number): Promise<void> {
+    await closeAllConnections();
+    await labDown(this.context);
+    await runPulumi(["stack", "rm", "--yes", "--force", "--stack", this.stack]);
+    this.inventory = await labUp(this.context, computes);
+  }
+
+  async writeStack(): Promise<void> {
+    const select = await runPulumi(["stack", "select", this.stack]);
+    if (select.exitCode !== 0) await pulumiOrThrow(["stack", "init", this.stack]);
+    for (const [name, value] of Object.entries(passwords)) {
+      await pulumiOrThrow(["config", "set", "--stack", this.stack, "--secret", "--path", "--raw", `passwords.${name}`], { stdin: value });
+    }
+    await writeLabStack(this.stack, this.inventory, { hostilePasswords: false });
+  }
+
+  async up(): Promise<void> {
+    await pulumiOrThrow(["up", "--yes", "--skip-preview", "--non-interactive", "--stack", this.stack]);
+  }
+
+  /** 1. Cold converge from bare hosts with `pulumi up` (the stack written first, not timed). */
+  async converge(computes: number): Promise<number> {
+    await this.freshLab(computes);
+    await this.writeStack();
+    return timed(() => this.up());
+  }
+
+  /** 2. The same hosts converged by the install guide's steps, literally and sequentially. */
+  async baseline(computes: number): Promise<number> {
+    await this.freshLab(computes);
+    const passwordsFile = path.join(this.stateDir, "guide-passwords.json");
+    fs.writeFileSync(passwordsFile, JSON.stringify(passwords), { mode: 0o600 });
+    const inventoryFile = path.join(this.context.stateDir, "inventory.json");
+    return timed(
+      () =>
+        new Promise<void>((resolve, reject) =>
+          execFile("bash", [path.join(__dirname, "guide-baseline.sh"), inventoryFile], { env: { ...process.env, BENCH_PASSWORDS_FILE: passwordsFile }, maxBuffer: 256 * 1024 * 1024 }, (error, _stdout, stderr) =>
+            error ? reject(new Error(`guide baseline failed: ${stderr.slice(-3000)}`)) : resolve(),
+          ),
+        ),
+    );
+  }
+
+  /** 3. The floor: package installation on every host at once, then the database syncs. */
+  async floor(computes: number): Promise<number> {
+    await this.freshLab(computes);
+    const computeNames = this.inventory.hosts.filter((host) => host.role === "compute").map((host) => host.name);
+    return timed(() => Promise.all([this.controllerFloor(), ...computeNames.map((name) => this.computeFloor(name))]));
+  }
+
+  async computeFloor(name: string): Promise<void> {
+    await this.run(name, installPackagesScript(profile.packageManager, profile.packages.novaCompute, { refreshIndex: false }));
+  }
+
+  async controllerFloor(): Promise<void> {
+    const packages = (["infrastructure", "identity", "image", "networkApi", "placement", "novaController", "client"] as const).flatMap((part) => profile.packages[part]);
+    await this.run("controller", installPackagesScript(profile.packageManager, packages, { refreshIndex: false }));
+    const databases: [string, string, string[]][] = [
+      ["keystone", "keystoneDatabase", ["keystone"]],
+      ["glance", "glanceDatabase", ["glance"]],
+      ["neutron", "neutronDatabase", ["neutron"]],
+      ["placement", "placementDatabase", ["placement"]],
+      ["nova", "novaDatabase", ["nova_api", "nova", "nova_cell0"]],
+    ];
+    const secrets = Object.fromEntries(databases.map(([user, password]) => [passwordVariable(user), passwords[password]]));
+    const url = (user: string, database: string) => `mysql+pymysql://${user}:$${passwordVariable(user)}@controller/${database}`;
+    // Only what the syncs read: each service's database URL (passwords are letters and digits).
+    const settings: [string, string, string, string][] = [
+      ["/etc/keystone/keystone.conf", "database", "connection", url("keystone", "keystone")],
+      ["/etc/glance/glance-api.conf", "database", "connection", url("glance", "glance")],
+      ["/etc/neutron/neutron.conf", "database", "connection", url("neutron", "neutron")],
+      ["/etc/placement/placement.conf", "placement_database", "connection", url("placement", "placement")],
+      ["/etc/nova/nova.conf", "api_database", "connection", url("nova", "nova_api")],
+      ["/etc/nova/nova.conf", "database", "connection", url("nova", "nova")],
+    ];
+    const setOption = [
+      "set_option() {",
+      `  printf '%s' "$4" | python3 -c 'import configparser, sys
+path, section, key = sys.argv[1:4]
+config = configparser.RawConfigParser(strict=False, interpolation=None)
+config.read(path)
+if section != "DEFAULT" and not config.has_section(section): config.add_section(section)
+config.set(section, key, sys.stdin.read())
+with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
+      "}",
+    ].join("\n");
+    await this.run(
+      "controller",
+      [
+        databaseGrantsScript(databases.flatMap(([user, , names]) => names.map((database) => ({ database, user })))),
+        setOption,
+        ...settings.map(([file, section, key, value]) => `set_option ${file} ${section} ${key} "${value}"`),
+        'su -s /bin/sh -c "keystone-manage db_sync" keystone',
+        'su -s /bin/sh -c "glance-manage db_sync" glance',
+        'su -s /bin/sh -c "neutron-db-manage --config-file /etc/neutron/neutron.conf upgrade head" neutron',
+        'su -s /bin/sh -c "placement-manage db sync" placement',
+        'su -s /bin/sh -c "nova-manage api_db sync" nova',
+        'su -s /bin/sh -c "nova-manage cell_v2 map_cell0" nova',
+        'su -s /bin/sh -c "nova-manage db sync" nova',
+      ].join("\n"),
+      secrets,
+    );
+  }
+
+  /** 4. No-op `pulumi up` on the converged lab. */
+  async noop(): Promise<number> {
+    return timed(() => this.up());
+  }
+
+  /** 5. `pulumi preview --diff` after a one-key change (reverted afterwards). */
+  async previewAfterOneKey(runs: number): Promise<number[]> {
+    await pulumiOrThrow(["config", "set", "--stack", this.stack, "--path", "configOverrides.novaController.DEFAULT.debug", "true"]);
+    const samples: number[] = [];
+    for (let run = 0; run < runs; run++) {
+      samples.push(await timed(() => pulumiOrThrow(["preview", "--diff", "--non-interactive", "--stack", this.stack])));
+    }
+    await pulumiOrThrow(["config", "rm", "--stack", this.stack, "configOverrides"]);
+    return samples;
+  }
+
+  /**
+   * 6. Adding one compute to the converged lab of `computes`: first the new host's own floor on a
+   * fresh host (its packages alone), then, on another fresh host, `pulumi up`; it is removed
+   * again after (the stack forgets it, then the lab drops it).
+   */
+  async addOneCompute(computes: number): Promise<{ add: number; hostFloor: number }> {
+    const name = `compute${computes + 1}`;
+    this.inventory = await labUp(this.context, computes + 1);
+    const hostFloor = await timed(() => this.computeFloor(name));
+    await closeAllConnections();
+    this.inventory = await labUp(this.context, computes);
+    this.inventory = await labUp(this.context, computes + 1);
+    await this.writeStack();
+    const add = await timed(() => this.up());
+    const fewer = { ...this.inventory, hosts: this.inventory.hosts.filter((host) => host.name !== name) };
+    await writeLabStack(this.stack, fewer, { hostilePasswords: false });
+    await this.up();
+    await closeAllConnections();
+    this.inventory = await labUp(this.context, computes);
+    return { add, hostFloor };
+  }
+
+  async growTo(computes: number): Promise<void> {
+    this.inventory = await labUp(this.context, computes);
+    await this.writeStack();
+    await this.up();
+  }
+
+  async dispose(): Promise<void> {
+    await closeAllConnections();
+    await labDown(this.context);
+    await runPulumi(["stack", "rm", "--yes", "--force", "--stack", this.stack]);
+    fs.rmSync(path.join(__dirname, "..", "stacks", `Pulumi.${this.stack}.yaml`), { force: true });
+    fs.rmSync(this.stateDir, { recursive: true, force: true });
+  }
+}
+
+async function measure(options: Options): Promise<Measurement[]> {
+  const bench = new Bench();
+  const { runs, computes, moreComputes } = options;
+  const samples = (id: string) => (all[id] ??= []);
+  const all: Record<string, number[]> = {};
+  const record = (id: string, value: number) => {
+    samples(id).push(value);
+    log(`${id}: ${value.toFixed(1)} s`);
+  };
+  try {
+    for (let run = 1; run <= runs; run++) {
+      log(`run ${run}/${runs}: guide baseline, floor, installer, each on fresh hosts (1 controller + ${computes})`);
+      record("baseline", await bench.baseline(computes));
+      record("floor", await bench.floor(computes));
+      // Last, so the lab stays converged for what follows.
+      record("converge", await bench.converge(computes));
+    }
+    for (let run = 0; run < runs; run++) record(`noop-${computes}`, await bench.noop());
+    for (const value of await bench.previewAfterOneKey(runs)) record("preview", value);
+    for (let run = 0; run < runs; run++) {
+      const { add, hostFloor } = await bench.addOneCompute(computes);
+      record(`add-${computes}`, add);
+      record(`host-floor-${computes}`, hostFloor);
+    }
+    await bench.growTo(moreComputes);
+    for (let run = 0; run < runs; run++) record(`noop-${moreComputes}`, await bench.noop());
+    for (let run = 0; run < runs; run++) {
+      const { add, hostFloor } = await bench.addOneCompute(moreComputes);
+      record(`add-${moreComputes}`, add);
+      record(`host-floor-${moreComputes}`, hostFloor);
+    }
+  } finally {
+    await bench.dispose();
+  }
+  const lab = (count: number) => `1 controller + ${count} computes`;
+  const measurement = (id: string, label: string, bound: string): Measurement => ({ id, label, samples: all[id] ?? [], bound });
+  return [
+    measurement("converge", `cold converge, pulumi up (${lab(computes)})`, "the controller's chain: package installation, then database syncs and service starts one after another"),
+    measurement("baseline", `the install guide by hand, sequential (${lab(computes)})`, "every step one after another, each host in turn"),
+    measurement("floor", `floor: packages on every host at once + database syncs (${lab(computes)})`, "apt/dpkg on the controller and the syncs' schema migrations"),
+    measurement(`noop-${computes}`, `no-op pulumi up (${lab(computes)})`, "engine start, the program and one diff per step; no SSH"),
+    measurement(`noop-${moreComputes}`, `no-op pulumi up (${lab(moreComputes)})`, "as above, a few more steps"),
+    measurement("preview", "pulumi preview --diff after a one-key change", "engine start and the program; no SSH"),
+    measurement(`add-${computes}`, `add one compute to ${lab(computes)}`, "the new host's package installation, then discovery on the controller"),
+    measurement(`host-floor-${computes}`, "floor of that host: its packages alone", "apt/dpkg"),
+    measurement(`add-${moreComputes}`, `add one compute to ${lab(moreComputes)}`, "as above"),
+    measurement(`host-floor-${moreComputes}`, "floor of that host: its packages alone", "apt/dpkg"),
+  ];
+}
+
+function targets(options: Options): Target[] {
+  return [
+    { label: "cold converge / guide baseline", of: ["converge", "baseline"], atMost: 0.8, unit: "x" },
+    { label: `no-op pulumi up, ${options.computes} computes`, of: [`noop-${options.computes}`], atMost: 10, unit: "s" },
+    { label: `no-op growth, ${options.computes} -> ${options.moreComputes} computes`, of: [`noop-${options.moreComputes}`, `noop-${options.computes}`], atMost: 1.2, unit: "x" },
+    { label: "preview after a one-key change", of: ["preview"], atMost: 8, unit: "s" },
+    { label: `add one compute (to ${options.computes}) / that host's floor`, of: [`add-${options.computes}`, `host-floor-${options.computes}`], atMost: 1.2, unit: "x" },
+    { label: `add one compute (to ${options.moreComputes}) / that host's floor`, of: [`add-${options.moreComputes}`, `host-floor-${options.moreComputes}`], atMost: 1.2, unit: "x" },
+  ];
+}
+
+async function main(): Promise<void> {
+  const argv = await yargs(hideBin(process.argv))
+    .option("runs", { type: "number", default: 3, describe: "Runs of each measurement (at least 3 for results)" })
+    .option("quick", { type: "boolean", default: false, describe: "One run each on labs of 1 and 2 computes: proves the script works" })
+    .option("out", { type: "string", default: path.join(__dirname), describe: "Directory for RESULTS.md and results.json" })
+    .strict()
+    .parseAsync();
+  const options: Options = argv.quick ? { runs: 1, quick: true, computes: 1, moreComputes: 2 } : { runs: argv.runs, quick: false, computes: 2, moreComputes: 4 };
+  const measurements = await measure(options);
+  const report = buildReport({
+    date: new Date(),
+    machine: { cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), cpu: os.cpus()[0]?.model ?? "unknown" },
+    mode: options.quick ? "quick" : "full",
+    measurements,
+    targets: targets(options),
+  });
+  fs.mkdirSync(argv.out, { recursive: true });
+  fs.writeFileSync(path.join(argv.out, "results.json"), `${JSON.stringify(report, null, 2)}\n`);
+  fs.writeFileSync(path.join(argv.out, "RESULTS.md"), renderMarkdown(report));
+  process.stdout.write(renderMarkdown(report));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

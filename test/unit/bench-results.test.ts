@@ -1,0 +1,43 @@
+/** The benchmark's arithmetic and report: medians, ratios of medians, targets, the Markdown table. */
+import { describe, expect, it } from "vitest";
+import { buildReport, evaluateTargets, renderMarkdown, summarize } from "../../bench/results";
+
+describe("bench results", () => {
+  it("summarizes samples as median, min and max (odd and even counts)", () => {
+    expect(summarize([30, 10, 20])).toEqual({ median: 20, min: 10, max: 30, runs: 3 });
+    expect(summarize([4, 1, 3, 2])).toEqual({ median: 2.5, min: 1, max: 4, runs: 4 });
+    expect(() => summarize([])).toThrow(/no samples/);
+  });
+
+  it("judges a median or a ratio of two medians against its limit, skipping what was not measured", () => {
+    const measurements = [
+      { id: "converge", label: "c", samples: [70, 80, 90], bound: "" },
+      { id: "baseline", label: "b", samples: [100, 100, 100], bound: "" },
+      { id: "noop", label: "n", samples: [12, 9, 11], bound: "" },
+    ];
+    const results = evaluateTargets(measurements, [
+      { label: "ratio", of: ["converge", "baseline"], atMost: 0.8, unit: "x" },
+      { label: "noop", of: ["noop"], atMost: 10, unit: "s" },
+      { label: "absent", of: ["preview"], atMost: 8, unit: "s" },
+    ]);
+    expect(results.map((result) => [result.label, result.value, result.met])).toEqual([
+      ["ratio", 0.8, true],
+      ["noop", 11, false],
+    ]);
+  });
+
+  it("renders the table with the machine, the mode and each target", () => {
+    const report = buildReport({
+      date: new Date("2026-11-21T12:00:00Z"),
+      machine: { cores: 2, memoryGiB: 24, cpu: "test cpu" },
+      mode: "quick",
+      measurements: [{ id: "preview", label: "preview", samples: [3.21], bound: "engine start" }],
+      targets: [{ label: "preview", of: ["preview"], atMost: 8, unit: "s" }],
+    });
+    const markdown = renderMarkdown(report);
+    expect(markdown).toContain("2026-11-21: 2 cores (test cpu), 24 GiB");
+    expect(markdown).toContain("Quick mode");
+    expect(markdown).toContain("| preview | 3.2 | 3.2 | 3.2 | 1 | engine start |");
+    expect(markdown).toContain("| preview | 3.2 s | 8 s | yes |");
+  });
+});
