@@ -65,6 +65,22 @@ async function openstack(args: string): Promise<string> {
   }
 }
 
+/**
+ * Deletes a server. A connection the API dropped is retried like any call; "no such server" on
+ * a retry means the dropped attempt did delete it.
+ */
+async function deleteServer(name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sh("controller", `. /root/admin-openrc && openstack server delete --wait ${name}`);
+      return;
+    } catch (error) {
+      if (attempt > 1 && /No server with a name or ID/.test(String(error))) return;
+      if (attempt === 3 || !/Unable to establish connection|Connection reset by peer|Connection aborted|RemoteDisconnected/.test(String(error))) throw error;
+    }
+  }
+}
+
 async function pulumi(args: string[]): Promise<PulumiRun & { seconds: number }> {
   const started = Date.now();
   const run = await runPulumi([...args, "--stack", stack, "--non-interactive", "--color", "never"]);
@@ -396,7 +412,7 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     const [host, status] = created.trim().split("\n");
     expect(status).toBe("ACTIVE");
     expect(["compute1", "compute2"]).toContain(host);
-    await openstack("server delete --wait e2e-server");
+    await deleteServer("e2e-server");
     expect((await openstack("server list --all-projects -f value -c Status")).trim()).toBe("");
   });
 
