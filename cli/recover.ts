@@ -16,6 +16,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { CommandModule } from "yargs";
+import { processAlive } from "../lab/image";
+import { stateRoot } from "../lab/paths";
 import { projectRoot, pulumiOrThrow } from "./pulumiCli";
 
 /** What a file-backend lock file holds. */
@@ -27,14 +29,9 @@ export interface StackLock {
   readonly timestamp: string;
 }
 
-/** The state directory of this checkout (as scripts/lib.sh nova_state_dir). */
-export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.NOVA_INSTALLER_STATE || path.join(projectRoot, ".state");
-}
-
 /** Where the file backend keeps a stack's locks (pulumi-env.sh puts the backend in the state directory). */
 export function lockDirectory(stack: string, env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(stateDir(env), "backend", ".pulumi", "locks", "organization", "nova-installer", stack);
+  return path.join(stateRoot(env, projectRoot), "backend", ".pulumi", "locks", "organization", "nova-installer", stack);
 }
 
 export function readLocks(directory: string): StackLock[] {
@@ -47,15 +44,6 @@ export function readLocks(directory: string): StackLock[] {
       const content = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<StackLock>;
       return { file, pid: Number(content.pid), hostname: String(content.hostname), username: String(content.username), timestamp: String(content.timestamp) };
     });
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**

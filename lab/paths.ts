@@ -23,9 +23,14 @@ export function labCacheDir(env: Environment): string {
   return path.join(home, ".cache", "nova-installer", "lab");
 }
 
+/** `${NOVA_INSTALLER_STATE:-<repo>/.state}`: this checkout's state (Pulumi backend, passphrase, lab), as scripts/lib.sh nova_state_dir. */
+export function stateRoot(env: Environment, repoRoot: string): string {
+  return nonEmpty(env.NOVA_INSTALLER_STATE) ?? path.join(repoRoot, ".state");
+}
+
 /** `${NOVA_INSTALLER_STATE:-<repo>/.state}/lab` */
 export function labStateDir(env: Environment, repoRoot: string): string {
-  return path.join(nonEmpty(env.NOVA_INSTALLER_STATE) ?? path.join(repoRoot, ".state"), "lab");
+  return path.join(stateRoot(env, repoRoot), "lab");
 }
 
 /** The repository root, found from this file's location (lab/ is one level down). */
