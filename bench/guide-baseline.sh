@@ -68,7 +68,8 @@
 #   to check that list first; bounded, 300 s);
 # - `systemctl reset-failed` and `enable` around the guide's restarts, and an is-active check;
 # - on Debian, NOVA_CONSOLE_PROXY_TYPE=novnc in /etc/default/nova-consoleproxy (as the installer);
-# - the installer's Neutron warm-up (a few `openstack port list`) after the guide's Neutron check;
+# - the installer's neutron-api worker preload (neutron_preload) and a port listing after the
+#   guide's Neutron check;
 # - where the guide uses `mysql -u root -p` and types statements, the statements go to mysql's
 #   stdin (root logs in through the unix socket on Debian), which is the same session, scripted.
 # Skipped guide parts the installer does not have either: mysql_secure_installation, etcd, the
@@ -307,6 +308,21 @@ restart() {
 # api_workers UWSGI_INI: the lab stack's apiWorkers (not in the guide).
 api_workers() {
   if [ -n "$API_WORKERS" ]; then sed -i -E "s/^processes = [0-9]+/processes = $API_WORKERS/" "$1"; fi
+}
+
+# neutron_preload UWSGI_INI: each neutron-api worker configures every database model before it
+# serves (not in the guide; the installer does the same, profiles/neutronPreload.ts). Without it
+# a worker whose first request is a port listing answers 500 until some other query reaches it.
+neutron_preload() {
+  install -d -m 0755 /usr/local/lib/nova-installer/python
+  cat > /usr/local/lib/nova-installer/python/nova_installer_neutron_preload.py <<'PY'
+import neutron.cmd.eventlet  # noqa: F401
+from neutron.db.migration.models import head  # noqa: F401
+from sqlalchemy import orm
+
+orm.configure_mappers()
+PY
+  printf '\npythonpath = /usr/local/lib/nova-installer/python\nimport = nova_installer_neutron_preload\n' >> "$1"
 }
 
 # wait_port ADDRESS PORT: what a person waits for before typing the next command (bounded).
@@ -955,6 +971,7 @@ EOF
 ctl "neutron: finalize (restart nova-api, the Networking services)" <<'EOF'
 restart nova-api
 api_workers /etc/neutron/neutron-api-uwsgi.ini
+neutron_preload /etc/neutron/neutron-api-uwsgi.ini
 restart neutron-api neutron-rpc-server
 wait_port "$CONTROLLER_IP" 8774
 wait_port "$CONTROLLER_IP" 9696
@@ -979,14 +996,11 @@ restart nova-compute
 EOF
 done
 
-# The guide's check, then the installer's warm-up (not in the guide, REFERENCE.md section 7):
-# a fresh neutron-api worker fails its first port listing until its database mappers are
-# configured, and Nova lists ports for every instance; a few listings reach every worker.
-ctl "neutron: verify (extension list), warm up the API workers" <<'EOF'
+# The guide's check, then a port listing (what Nova asks for every instance), as the installer.
+ctl "neutron: verify (extension list, port list)" <<'EOF'
 . /root/admin-openrc
 retry 30 openstack extension list --network -f value -c Alias >/dev/null
 openstack extension list --network -f value -c Alias | wc -l | sed 's/$/ network API extensions/'
-for round in 1 2 3 4 5 6; do timeout 60 openstack port list >/dev/null 2>&1 || true; done
 retry 30 timeout 60 openstack port list >/dev/null
 EOF
 

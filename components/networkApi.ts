@@ -49,20 +49,19 @@ export class NetworkApi extends pulumi.ComponentResource {
       `${name}-services`,
       host,
       profile.units.networkApi,
-      { setup: apiWorkersSetup(host, "networkApi"), listening: [{ host: host.connection.address, port: 9696 }] },
+      { setup: [...apiWorkersSetup(host, "networkApi"), ...profile.networkApiStartSetup], listening: [{ host: host.connection.address, port: 9696 }] },
       { parent: this, dependsOn: [schema] },
     );
-    // Each uwsgi worker configures its database mappers on its first query; a port listing as
-    // a worker's first request fails until then (Debian). A few listings warm every worker.
+    // The API answers; where the profile says so, port listings too (Nova's first request).
     this.ready = new RemoteScript(
       `${name}-warm-up`,
       {
         connection: host.connection,
-        description: "warm up the Networking API",
+        description: "check the Networking API answers",
         create: [
           adminEnvironment(args.authUrl, args.region),
           retried("openstack network list >/dev/null"),
-          ...(profile.networkApiWarmUp ? ["for round in 1 2 3 4 5 6; do timeout 60 openstack port list >/dev/null 2>&1 || true; done", retried("openstack port list >/dev/null")] : []),
+          ...(profile.networkApiWarmUp ? [retried("openstack port list >/dev/null")] : []),
         ].join("\n"),
         // The files ride along (unused by the script) so that the warm-up runs again after
         // every restart a changed file causes; as secrets they stay encrypted in state.

@@ -6,6 +6,7 @@
  * host is rejected at validation time instead of half-installed.
  */
 import type { RabbitPasswordMethod } from "../steps/rabbitmq";
+import { neutronPreloadSetup } from "./neutronPreload";
 
 /** Operating systems the installer knows. */
 export type OperatingSystem = "debian-12" | "centos-7" | "centos-stream-9";
@@ -112,12 +113,14 @@ export interface OsProfile {
   readonly templatedCellUrls: boolean;
   /** Commands that put Keystone's WSGI app in place before it starts (RDO: httpd's wsgi-keystone.conf). */
   readonly identitySetup: readonly string[];
-  /**
-   * Commands run before the Networking API starts. Debian: two uwsgi workers, because a fresh
-   * worker's first port listing fails until its SQLAlchemy mappers are configured.
-   */
+  /** Commands run before the Networking API's schema migrations (RDO: the plugin.ini link). */
   readonly networkApiSetup: readonly string[];
-  /** Whether a fresh Networking API must be warmed up with a few requests before Nova uses it. */
+  /**
+   * Commands run before each (re)start of the Networking API. Debian: every uwsgi worker
+   * configures the database models before it serves (profiles/neutronPreload.ts).
+   */
+  readonly networkApiStartSetup: readonly string[];
+  /** Whether the API's readiness check also lists ports (what Nova asks for every instance). */
   readonly networkApiWarmUp: boolean;
   /**
    * uwsgi configuration of each API that runs under its own uwsgi (Debian), where the
@@ -198,6 +201,7 @@ const debianBookwormZed: OsProfile = {
   templatedCellUrls: true,
   identitySetup: [],
   networkApiSetup: [],
+  networkApiStartSetup: neutronPreloadSetup("/etc/neutron/neutron-api-uwsgi.ini"),
   networkApiWarmUp: true,
   uwsgiConfigs: {
     identity: "/etc/keystone/keystone-uwsgi.ini",
@@ -283,6 +287,7 @@ const centos7Queens: OsProfile = {
   templatedCellUrls: false,
   identitySetup: rdoIdentitySetup,
   networkApiSetup: ["ln -sfn /etc/neutron/plugins/ml2/ml2_conf.ini /etc/neutron/plugin.ini"],
+  networkApiStartSetup: [],
   networkApiWarmUp: false,
   uwsgiConfigs: {},
   novaControllerSetup: [],
@@ -339,6 +344,7 @@ const centosStream9Caracal: OsProfile = {
   templatedCellUrls: true,
   identitySetup: rdoIdentitySetup,
   networkApiSetup: ["ln -sfn /etc/neutron/plugins/ml2/ml2_conf.ini /etc/neutron/plugin.ini"],
+  networkApiStartSetup: [],
   networkApiWarmUp: false,
   uwsgiConfigs: {},
   novaControllerSetup: [],
