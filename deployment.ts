@@ -30,7 +30,7 @@ import {
 } from "./components";
 import type { HostTarget } from "./components/remoteSteps";
 import type { HostConfig, StackConfig } from "./config/stackConfig";
-import type { PackageSets } from "./profiles/profiles";
+import { controllerPackageParts } from "./profiles/profiles";
 import type { CloudPasswords, CloudSettings } from "./render/configFiles";
 import type { SshEndpoint } from "./remote/ssh";
 import { novaServiceRegistrations, prerequisiteServiceRegistrations } from "./steps/keystone";
@@ -52,13 +52,6 @@ export function endpointOf(config: StackConfig, host: HostConfig): SshEndpoint {
     privateKeyPath: config.sshPrivateKeyPath,
     hostPublicKey: host.hostPublicKey,
   };
-}
-
-/** The package sets of the controller, by what the installer runs there. */
-function controllerParts(prerequisites: boolean): (keyof PackageSets)[] {
-  return prerequisites
-    ? ["infrastructure", "identity", "image", "networkApi", "placement", "novaController", "client"]
-    : ["placement", "novaController", "client"];
 }
 
 /**
@@ -90,7 +83,7 @@ export function deployNova(config: StackConfig, passwords: pulumi.Output<CloudPa
 
   const controllerPackages = new HostPackages(
     `${controllerName}-packages`,
-    { host: controller, parts: controllerParts(prerequisites) },
+    { host: controller, parts: controllerPackageParts(prerequisites) },
     { dependsOn: [facts[controllerName]] },
   );
 

@@ -82,7 +82,7 @@ export function renderMarkdown(report: BenchReport): string {
     "# Benchmark results",
     "",
     `Produced by \`bench/run.sh${report.mode === "quick" ? " --quick" : ""}\` on ${report.date.slice(0, 10)}: ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memoryGiB} GiB.` +
-      (report.mode === "quick" ? " **Quick mode: one run of each, smaller labs; figures prove the script works, they are not results.**" : ""),
+      (report.mode === "quick" ? " **Quick mode: one run of each, smaller labs, hosts started with their packages installed; figures prove the script works, they are not results.**" : ""),
     "",
     "| measurement | median (s) | min | max | runs | what bounds it |",
     "|---|---:|---:|---:|---:|---|",

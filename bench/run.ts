@@ -5,9 +5,11 @@
  *
  *   bash bench/run.sh [--runs 3] [--quick]
  *
- * Full mode: every figure from `runs` runs (default 3), labs of 2 and 4 computes. Quick mode:
- * one run of each on labs of 1 and 2 computes: proves the script works, its figures are not
- * results. Needs root (the lab) and the bootstrapped engine (bin/pulumi).
+ * Full mode: every figure from `runs` runs (default 3), labs of 2 and 4 computes, hosts bare.
+ * Quick mode (what CI runs): one run of each on labs of 1 and 2 computes whose hosts start from
+ * the "packages installed" layers (lab/installedLayer.ts), so package installation is a no-op
+ * in every figure: proves the script works end to end; its figures are not results.
+ * Needs root (the lab) and the bootstrapped engine (bin/pulumi).
  */
 import { execFile } from "child_process";
 import * as fs from "fs";
@@ -20,8 +22,9 @@ import { pulumiOrThrow, runPulumi } from "../cli/pulumiCli";
 import { generatePassword } from "../cli/secrets";
 import type { LabSpec } from "../lab/config";
 import type { Inventory } from "../lab/inventory";
-import { labContext, labDown, labUp } from "../lab/lab";
-import { profileFor } from "../profiles/profiles";
+import type { HostStart } from "../lab/installedLayer";
+import { LabContext, labContext, labDown, labUp } from "../lab/lab";
+import { profileFor, rolePackages } from "../profiles/profiles";
 import { frameScript } from "../remote/script";
 import { closeAllConnections, runCommand, SshEndpoint } from "../remote/ssh";
 import { passwordNames } from "../render/configFiles";
@@ -54,12 +57,14 @@ const passwords: Record<string, string> = Object.fromEntries(passwordNames.map((
 
 class Bench {
   readonly stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "nova-bench-"));
-  readonly context = labContext({ spec, stateDir: path.join(this.stateDir, "lab"), write: (line) => log(line.trim()) });
+  readonly context: LabContext;
   readonly stack = `bench-${process.pid}`;
   inventory!: Inventory;
 
-  constructor() {
+  /** @param hostStart "installed" in quick mode: hosts start with their packages installed. */
+  constructor(hostStart: HostStart) {
     process.env.NOVA_INSTALLER_STATE = this.stateDir;
+    this.context = labContext({ spec, stateDir: path.join(this.stateDir, "lab"), write: (line) => log(line.trim()), hostStart });
   }
 
   endpoint(name: string): SshEndpoint {
@@ -79,6 +84,23 @@ class Bench {
     await labDown(this.context);
     await runPulumi(["stack", "rm", "--yes", "--force", "--stack", this.stack]);
     this.inventory = await labUp(this.context, computes);
+    await this.checkHostStart();
+  }
+
+  /** Each host is as `hostStart` says: its role's packages installed, or not one of them. */
+  async checkHostStart(): Promise<void> {
+    const installed = this.context.hostStart === "installed";
+    await Promise.all(
+      this.inventory.hosts.map(async (host) => {
+        const packages = rolePackages(profile, host.role);
+        const query = `dpkg-query -W -f '\${db:Status-Status}\\n' ${packages.join(" ")} 2>/dev/null | grep -c '^installed$' || true`;
+        const result = await runCommand(this.endpoint(host.name), query, { timeoutMs: 60_000 });
+        const count = Number(result.stdout.trim());
+        if (count !== (installed ? packages.length : 0)) {
+          throw new Error(`${host.name}: ${count} of its ${packages.length} packages installed, expected ${installed ? "all" : "none"} (hosts start ${this.context.hostStart})`);
+        }
+      }),
+    );
   }
 
   async writeStack(): Promise<void> {
@@ -125,12 +147,11 @@ class Bench {
   }
 
   async computeFloor(name: string): Promise<void> {
-    await this.run(name, installPackagesScript(profile.packageManager, profile.packages.novaCompute, { refreshIndex: false }));
+    await this.run(name, installPackagesScript(profile.packageManager, rolePackages(profile, "compute"), { refreshIndex: false }));
   }
 
   async controllerFloor(): Promise<void> {
-    const packages = (["infrastructure", "identity", "image", "networkApi", "placement", "novaController", "client"] as const).flatMap((part) => profile.packages[part]);
-    await this.run("controller", installPackagesScript(profile.packageManager, packages, { refreshIndex: false }));
+    await this.run("controller", installPackagesScript(profile.packageManager, rolePackages(profile, "controller"), { refreshIndex: false }));
     const databases: [string, string, string[]][] = [
       ["keystone", "keystoneDatabase", ["keystone"]],
       ["glance", "glanceDatabase", ["glance"]],
@@ -232,7 +253,7 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
 }
 
 async function measure(options: Options): Promise<Measurement[]> {
-  const bench = new Bench();
+  const bench = new Bench(options.quick ? "installed" : "bare");
   const { runs, computes, moreComputes } = options;
   const samples = (id: string) => (all[id] ??= []);
   const all: Record<string, number[]> = {};

@@ -20,32 +20,41 @@ interface LabOptions {
   readonly subnet: string;
 }
 
-function contextFrom(options: LabOptions): LabContext {
+function contextFrom(options: LabOptions & { installed?: boolean }): LabContext {
   const spec: LabSpec = validateLabSpec({ name: options.name, bridge: options.bridge, subnet: options.subnet });
-  return labContext({ spec });
+  return labContext({ spec, hostStart: options.installed === true ? "installed" : "bare" });
 }
 
-const upCommand: CommandModule<LabOptions, LabOptions & { computes: number }> = {
+const installedOption = {
+  type: "boolean",
+  default: false,
+  describe: "New hosts start with their role's packages installed (a cached snapshot layer) instead of bare",
+} as const;
+
+const upCommand: CommandModule<LabOptions, LabOptions & { computes: number; installed: boolean }> = {
   command: "up",
   describe: "Start the lab (building the image first if it is not cached) and wait until every host answers ssh",
   builder: (args) =>
-    args.option("computes", {
-      type: "number",
-      default: defaultComputeCount,
-      describe: "Number of compute hosts (compute1..computeN); a running lab grows or shrinks to it",
-    }),
+    args
+      .option("computes", {
+        type: "number",
+        default: defaultComputeCount,
+        describe: "Number of compute hosts (compute1..computeN); a running lab grows or shrinks to it",
+      })
+      .option("installed", installedOption),
   handler: async (options) => {
     await labUp(contextFrom(options), options.computes);
   },
 };
 
-const deployCommand: CommandModule<LabOptions, LabOptions & { computes: number; stack: string }> = {
+const deployCommand: CommandModule<LabOptions, LabOptions & { computes: number; stack: string; installed: boolean }> = {
   command: "deploy",
   describe: "The main job: bring the lab up, write its stack (hosts, pinned keys, generated passwords) and run pulumi up",
   builder: (args) =>
     args
       .option("computes", { type: "number", default: defaultComputeCount, describe: "Number of compute hosts" })
-      .option("stack", { type: "string", default: "lab", describe: "Pulumi stack the lab is deployed with" }),
+      .option("stack", { type: "string", default: "lab", describe: "Pulumi stack the lab is deployed with" })
+      .option("installed", installedOption),
   handler: async (options) => {
     const started = Date.now();
     const inventory = await labUp(contextFrom(options), options.computes);

@@ -119,7 +119,7 @@ async function buildImage(cacheDir: string, inputs: ImageInputs, key: string, wr
   return { key, rootfs: final.rootfs };
 }
 
-const chrootEnvironment: NodeJS.ProcessEnv = {
+export const chrootEnvironment: NodeJS.ProcessEnv = {
   PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
   LC_ALL: "C",
   DEBIAN_FRONTEND: "noninteractive",
@@ -159,7 +159,7 @@ function prepareApt(rootfs: string): void {
 }
 
 /** Removes what must be per host or belongs to the build machine. */
-function finishImage(rootfs: string): void {
+export function finishImage(rootfs: string): void {
   const etc = path.join(rootfs, "etc");
   fs.rmSync(path.join(rootfs, "usr/sbin/policy-rc.d"), { force: true });
   // Host keys and machine id are identities: every host gets its own in its layer.
@@ -202,7 +202,7 @@ const buildLockWaitMs = 30 * 60_000;
  * A lock file created exclusively, holding the builder's pid, so two builds never race; a
  * second `lab up` (another lab, another checkout) waits for the first one's build.
  */
-async function acquireBuildLock(cacheDir: string, key: string, write: Writer): Promise<string> {
+export async function acquireBuildLock(cacheDir: string, key: string, write: Writer): Promise<string> {
   const lock = path.join(cacheDir, `${buildPrefix}${key}.lock`);
   const deadline = Date.now() + buildLockWaitMs;
   let announced = false;
@@ -228,7 +228,7 @@ async function acquireBuildLock(cacheDir: string, key: string, write: Writer): P
 }
 
 /** Deletes temporary build directories whose builder is gone (interrupted builds). */
-async function removeAbandonedBuilds(cacheDir: string): Promise<void> {
+export async function removeAbandonedBuilds(cacheDir: string): Promise<void> {
   for (const name of fs.readdirSync(cacheDir)) {
     const match = /^\.build-.*-(\d+)$/.exec(name);
     if (match !== null && !processAlive(Number(match[1]))) {

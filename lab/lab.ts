@@ -13,13 +13,14 @@ import { LabSpec, defaultLabSpec, validateComputeCount, validateLabSpec } from "
 import { run, tailOfFile } from "./exec";
 import { hostLayerEntries } from "./host-files";
 import { ensureImage, imagePaths } from "./image";
+import { HostStart, ensureInstalledLayer } from "./installedLayer";
 import { imageInputs, imageKey } from "./image-recipe";
 import { Inventory, buildInventory, readInventory, renderInventory } from "./inventory";
 import { ensureClientKey, ensureHostKey } from "./keys";
 import { isLayerMounted, mountLayer, writeLayerEntries } from "./layer";
 import { machineInitsUsing, runningNspawnPid, startMachine, stopMachine, waitUntil } from "./machine";
 import { currentMountsUnder, removeTree } from "./mounts";
-import { LabHost, planHosts } from "./network";
+import { HostRole, LabHost, planHosts } from "./network";
 import { HostLayout, LabLayout, hostLayout, labCacheDir, labLayout, labStateDir, repoRoot } from "./paths";
 import { ensurePrereqs } from "./prereqs";
 import { Writer, seconds } from "./progress";
@@ -34,6 +35,8 @@ export interface LabContext {
   readonly write: Writer;
   /** How long `lab up` waits for all hosts to answer ssh; default 60 s. */
   readonly readyTimeoutMs: number;
+  /** What hosts new to the lab start from: the bare image (default) or their role's packages installed. */
+  readonly hostStart: HostStart;
 }
 
 /** A context from the environment (NOVA_INSTALLER_STATE, NOVA_INSTALLER_CACHE, ...). */
@@ -44,6 +47,7 @@ export function labContext(overrides: Partial<LabContext> = {}): LabContext {
     cacheDir: labCacheDir(process.env),
     write: (line) => void process.stdout.write(`${line}\n`),
     readyTimeoutMs: 60_000,
+    hostStart: "bare",
     ...overrides,
   };
 }
@@ -107,6 +111,11 @@ export async function labUp(context: LabContext, computes: number): Promise<Inve
     write(`${surplus.padEnd(12)} removed`);
   }
 
+  // Layers first: a build must not compete with hosts booting.
+  const installed = async (role: HostRole) => [await ensureInstalledLayer(context.cacheDir, image, role, write), image.rootfs];
+  const lowerDirs: Record<HostRole, string[]> =
+    context.hostStart === "installed" ? { controller: await installed("controller"), compute: await installed("compute") } : { controller: [image.rootfs], compute: [image.rootfs] };
+
   const hostPublicKeys: Record<string, string> = {};
   /** When each host was booted by this run; hosts already running are absent. */
   const bootedAt = new Map<string, number>();
@@ -117,7 +126,7 @@ export async function labUp(context: LabContext, computes: number): Promise<Inve
       // Mounting again would put a second overlay on the upper directory the machine writes to.
       throw new Error(`${host.name} runs but its layer is no longer mounted at ${paths.merged}: run "nova-installer lab down", then "lab up"`);
     }
-    await mountLayer(paths, image.rootfs);
+    await mountLayer(paths, lowerDirs[host.role]);
     hostPublicKeys[host.name] = await ensureHostKey(paths.merged, host.name);
     writeLayerEntries(
       paths.merged,

@@ -9,18 +9,18 @@ import { LayerEntry } from "./host-files";
 import { currentMountsUnder } from "./mounts";
 import { HostLayout } from "./paths";
 
-/** Mounts the overlay unless it is mounted already. */
-export async function mountLayer(layout: HostLayout, imageRootfs: string): Promise<void> {
+/**
+ * Mounts the overlay unless it is mounted already. `lowerDirs`, topmost first, are the ones of
+ * the host's first mount: a host's upper directory is only valid over the lower directories it
+ * was written over, so they are recorded and a later mount (after a machine restart) reuses them.
+ */
+export async function mountLayer(layout: HostLayout, lowerDirs: readonly string[]): Promise<void> {
   for (const dir of [layout.upper, layout.work, layout.merged]) fs.mkdirSync(dir, { recursive: true });
   if (isLayerMounted(layout)) return;
-  await run("mount", [
-    "-t",
-    "overlay",
-    "overlay",
-    "-o",
-    `lowerdir=${imageRootfs},upperdir=${layout.upper},workdir=${layout.work}`,
-    layout.merged,
-  ]);
+  const recorded = path.join(layout.dir, "lowerdirs.json");
+  if (!fs.existsSync(recorded)) fs.writeFileSync(recorded, `${JSON.stringify(lowerDirs)}\n`);
+  const lower = (JSON.parse(fs.readFileSync(recorded, "utf8")) as string[]).join(":");
+  await run("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${lower},upperdir=${layout.upper},workdir=${layout.work}`, layout.merged]);
 }
 
 export function isLayerMounted(layout: HostLayout): boolean {

@@ -374,6 +374,22 @@ export function profileFor(operatingSystem: string, release: string): OsProfile 
   return profile;
 }
 
+/**
+ * The package sets the controller installs, in order: all of them when the stack installs the
+ * prerequisites (database, message queue, Keystone, Glance, Neutron API), else Nova's own.
+ */
+export function controllerPackageParts(prerequisites: boolean): (keyof PackageSets)[] {
+  return prerequisites
+    ? ["infrastructure", "identity", "image", "networkApi", "placement", "novaController", "client"]
+    : ["placement", "novaController", "client"];
+}
+
+/** Every package a host of `role` installs (the controller with the prerequisites). */
+export function rolePackages(profile: OsProfile, role: "controller" | "compute"): string[] {
+  const parts: (keyof PackageSets)[] = role === "controller" ? controllerPackageParts(true) : ["novaCompute"];
+  return [...new Set(parts.flatMap((part) => profile.packages[part]))];
+}
+
 /** Every package a profile installs on any role: what an offline package cache must hold. */
 export function allPackages(profile: OsProfile): string[] {
   const sets = Object.values(profile.packages) as readonly (readonly string[])[];

@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { installedLayerKey } from "../../lab/installedLayer";
+import { labProfile } from "../../lab/image-recipe";
+import { allPackages, controllerPackageParts, rolePackages } from "../../profiles/profiles";
+
+describe("packages-installed layers", () => {
+  it("hold each role's packages as the installer installs them", () => {
+    const controller = rolePackages(labProfile, "controller");
+    expect(controller).toEqual([...new Set(controllerPackageParts(true).flatMap((part) => labProfile.packages[part]))]);
+    expect(controller).toEqual(expect.arrayContaining(["mariadb-server", "rabbitmq-server", "keystone", "nova-api", "placement-api", "neutron-server"]));
+    expect(rolePackages(labProfile, "compute")).toEqual(labProfile.packages.novaCompute);
+    // Everything a layer installs is in the image's offline cache.
+    expect(allPackages(labProfile)).toEqual(expect.arrayContaining([...controller, ...rolePackages(labProfile, "compute")]));
+  });
+
+  it("are named by role and content: the same list in any order gives the same layer, another list another", () => {
+    const packages = rolePackages(labProfile, "controller");
+    expect(installedLayerKey("controller", packages)).toBe(installedLayerKey("controller", [...packages].reverse()));
+    expect(installedLayerKey("controller", packages)).toMatch(/^controller-[0-9a-f]{16}$/);
+    expect(installedLayerKey("compute", packages)).not.toBe(installedLayerKey("controller", packages).replace("controller", "compute"));
+    expect(installedLayerKey("controller", [...packages, "crudini"])).not.toBe(installedLayerKey("controller", packages));
+  });
+});
