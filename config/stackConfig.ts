@@ -403,6 +403,10 @@ export function passwordProblem(password: string, name?: keyof CloudPasswords): 
   if (password !== password.trim()) {
     return "a password cannot start or end with white space (oslo.config strips it)";
   }
+  if (password.includes("\\$")) {
+    // oslo.config turns "\$" into "$$" before its own unescaping: no escape yields a literal "\$".
+    return 'a password cannot contain a backslash directly followed by "$" (oslo.config reads it as an escaped "$")';
+  }
   if ((password[0] === '"' || password[0] === "'") && password[0] === password[password.length - 1]) {
     return "a password cannot start and end with the same quote character (oslo.config strips them)";
   }

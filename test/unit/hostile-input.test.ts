@@ -131,6 +131,7 @@ const hostileCases: readonly HostileCase[] = [
   { name: "password with a newline", mutate: setPassword("nova", "first-line\nsecond-line"), problem: at("nova-installer:passwords.nova", /: a password cannot contain a line break or NUL/) },
   { name: "password with NUL", mutate: setPassword("nova", "before-nul\u0000after-nul"), problem: at("nova-installer:passwords.nova", /: a password cannot contain a line break or NUL/) },
   { name: "password with a leading space", mutate: setPassword("nova", " leading-space-pw"), problem: at("nova-installer:passwords.nova", /: a password cannot start or end with white space/) },
+  { name: "password with a backslash before a dollar", mutate: setPassword("neutron", "pass\\$word-1"), problem: at("nova-installer:passwords.neutron", /: a password cannot contain a backslash directly followed by "\$"/) },
   { name: "rabbit password with /", mutate: setPassword("rabbit", "rabbit/slash-pw"), problem: at("nova-installer:passwords.rabbit", /: cannot contain "\/"/) },
   { name: "unknown password name", mutate: setPassword("root", "root-password-1"), problem: at("nova-installer:passwords.root", /: unknown password/) },
   { name: "prerequisites without their passwords", mutate: setKey("prerequisites", true), problem: at("nova-installer:passwords.keystoneDatabase", / is required/) },
