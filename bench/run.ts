@@ -74,7 +74,9 @@ class Bench {
   }
 
   async run(host: string, body: string, secrets: Record<string, string> = {}): Promise<void> {
-    const result = await runCommand(this.endpoint(host), "/bin/bash -s", { stdin: frameScript(body, secrets), timeoutMs: 3_600_000 });
+    // The failing command is named: these scripts are the benchmark's own, not the installer's steps.
+    const named = `set -E\ntrap 'echo "failed (exit $?): $BASH_COMMAND" >&2' ERR\n${body}`;
+    const result = await runCommand(this.endpoint(host), "/bin/bash -s", { stdin: frameScript(named, secrets), timeoutMs: 3_600_000 });
     if (result.exitCode !== 0) throw new Error(`${host}: exit ${result.exitCode}\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-2000)}`);
   }
 
@@ -160,7 +162,8 @@ class Bench {
       ["nova", "novaDatabase", ["nova_api", "nova", "nova_cell0"]],
     ];
     const secrets = Object.fromEntries(databases.map(([user, password]) => [passwordVariable(user), passwords[password]]));
-    const url = (user: string, database: string) => `mysql+pymysql://${user}:$${passwordVariable(user)}@controller/${database}`;
+    // 127.0.0.1: the packaged MariaDB listens on loopback only (the installer opens it to the network).
+    const url = (user: string, database: string) => `mysql+pymysql://${user}:$${passwordVariable(user)}@127.0.0.1/${database}`;
     // Only what the syncs read: each service's database URL (passwords are letters and digits).
     const settings: [string, string, string, string][] = [
       ["/etc/keystone/keystone.conf", "database", "connection", url("keystone", "keystone")],
