@@ -2,6 +2,9 @@
 import { shellQuote } from "../lib/shell";
 import type { PackageManager } from "../profiles/profiles";
 
+const policyRcD = "/usr/sbin/policy-rc.d";
+const policyMarker = "# nova-installer: services start once configured";
+
 const installCommands: { readonly [manager in PackageManager]: (packages: string) => string } = {
   // confold: a configuration file the installer already wrote is kept on upgrades. The lock
   // timeout waits out another package run (unattended upgrades, an earlier interrupted step).
@@ -32,11 +35,32 @@ export interface InstallPackagesOptions {
   readonly refreshIndex: boolean;
 }
 
+/**
+ * Debian starts every service it installs, with the packaged settings: API servers with 8 to 16
+ * workers each, minutes of CPU on a small controller while dpkg still runs, for services the
+ * installer restarts with its own configuration anyway (and a half-configured service answering
+ * meanwhile). A policy-rc.d for the length of the run keeps them stopped; the installer's
+ * service steps start them once configured. An operator's own policy-rc.d is left as it is; ours
+ * carries a marker, so one a lost connection left behind is replaced and removed by the next run.
+ */
+const holdServiceStarts: { readonly [manager in PackageManager]: string[] } = {
+  "apt-get": [
+    `if [ ! -e ${policyRcD} ] || grep -qxF ${shellQuote(policyMarker)} ${policyRcD}; then`,
+    `  printf '#!/bin/sh\\n%s\\nexit 101\\n' ${shellQuote(policyMarker)} > ${policyRcD} && chmod 0755 ${policyRcD}`,
+    `  trap 'rm -f ${policyRcD}' EXIT`,
+    "fi",
+  ],
+  yum: [],
+  dnf: [],
+};
+
 export function installPackagesScript(manager: PackageManager, packages: readonly string[], options: InstallPackagesOptions): string {
   if (packages.length === 0) {
     throw new Error("installPackagesScript: no packages given");
   }
-  const lines = [recoverCommands[manager], options.refreshIndex ? refreshCommands[manager] : undefined].filter((line) => line !== undefined);
+  const lines = [...holdServiceStarts[manager], recoverCommands[manager], options.refreshIndex ? refreshCommands[manager] : undefined].filter(
+    (line) => line !== undefined,
+  );
   lines.push(installCommands[manager]([...packages].sort().map(shellQuote).join(" ")));
   return lines.join("\n");
 }
