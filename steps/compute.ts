@@ -21,11 +21,14 @@ export function discoverHostsScript(authUrl: string, region: string, computes: r
   return [
     adminEnvironment(authUrl, region),
     `deadline=$((SECONDS + ${waitSeconds}))`,
-    `for host in ${hosts}; do`,
-    "  until openstack compute service list --service nova-compute --host \"$host\" -f value -c State 2>/dev/null | grep -qx up; do",
-    `    [ "$SECONDS" -lt "$deadline" ] || { echo "nova-compute on $host did not report up within ${waitSeconds} s" >&2; exit 1; }`,
-    "    sleep 3",
-    "  done",
+    // One listing per round for every compute: each openstack call costs seconds of start-up.
+    "while :; do",
+    "  up=$(openstack compute service list --service nova-compute -f value -c Host -c State 2>/dev/null | awk '$2 == \"up\" {print $1}') || up=\"\"",
+    '  waiting=""',
+    `  for host in ${hosts}; do printf '%s\\n' "$up" | grep -qxF "$host" || waiting="$waiting $host"; done`,
+    '  [ -n "$waiting" ] || break',
+    `  [ "$SECONDS" -lt "$deadline" ] || { echo "nova-compute on$waiting did not report up within ${waitSeconds} s" >&2; exit 1; }`,
+    "  sleep 3",
     "done",
     "for attempt in 1 2 3 4 5; do",
     `  set +e; output=$(${asServiceUser("nova", ["nova-manage", "cell_v2", "discover_hosts", "--verbose"])} 2>&1); status=$?; set -e`,
@@ -35,8 +38,9 @@ export function discoverHostsScript(authUrl: string, region: string, computes: r
     "  sleep 3",
     "done",
     // Verify: every compute is mapped (it has a hypervisor in the API once mapped).
+    'mapped=$(openstack hypervisor list -f value -c "Hypervisor Hostname")',
     `for host in ${hosts}; do`,
-    '  openstack hypervisor list -f value -c "Hypervisor Hostname" | grep -qx "$host" || { echo "$host is not mapped to a cell" >&2; exit 1; }',
+    `  printf '%s\\n' "$mapped" | grep -qxF "$host" || { echo "$host is not mapped to a cell" >&2; exit 1; }`,
     "done",
   ].join("\n");
 }
