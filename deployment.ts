@@ -126,21 +126,27 @@ export function deployNova(config: StackConfig, passwords: pulumi.Output<CloudPa
   );
 
   const image = prerequisites
-    ? new ImageService(`${controllerName}-image`, { host: controller, cloud, authUrl, region }, { dependsOn: [databases, registration] })
+    ? new ImageService(`${controllerName}-image`, { host: controller, cloud, authUrl, region, servicesAfter: [registration] }, { dependsOn: [databases] })
     : undefined;
   const networkApi = prerequisites
-    ? new NetworkApi(`${controllerName}-network-api`, { host: controller, cloud, authUrl, region }, { dependsOn: [databases, registration] })
+    ? new NetworkApi(`${controllerName}-network-api`, { host: controller, cloud, authUrl, region, servicesAfter: [registration] }, { dependsOn: [databases] })
     : undefined;
   const placement = new Placement(
     `${controllerName}-placement`,
-    { host: controller, cloud, overrides: config.configOverrides.placement },
-    { dependsOn: [databases, registration] },
+    { host: controller, cloud, overrides: config.configOverrides.placement, servicesAfter: [registration] },
+    { dependsOn: [databases] },
   );
 
   const nova = new NovaController(
     `${controllerName}-nova`,
-    { host: controller, cloud, controllerHost: controllerName, overrides: config.configOverrides.novaController },
-    { dependsOn: [databases, registration, placement, ...(image ? [image] : []), ...(networkApi ? [networkApi] : [])] },
+    {
+      host: controller,
+      cloud,
+      controllerHost: controllerName,
+      overrides: config.configOverrides.novaController,
+      servicesAfter: [registration, placement, ...(image ? [image] : []), ...(networkApi ? [networkApi] : [])],
+    },
+    { dependsOn: [databases] },
   );
 
   const flavors =

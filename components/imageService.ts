@@ -19,6 +19,8 @@ export interface ImageServiceArgs {
   readonly region: string;
   /** Name of the test image to upload (a tiny raw disk). Default "tiny". */
   readonly testImage?: string;
+  /** What the services need before they start (the Keystone registration); the files and the schema need only the databases. */
+  readonly servicesAfter?: readonly pulumi.Resource[];
 }
 
 export class ImageService extends pulumi.ComponentResource {
@@ -46,7 +48,7 @@ export class ImageService extends pulumi.ComponentResource {
       host,
       host.profile.units.imageApi,
       { setup: apiWorkersSetup(host, "imageApi"), listening: [{ host: host.connection.address, port: 9292 }] },
-      { parent: this, dependsOn: [schema] },
+      { parent: this, dependsOn: [schema, ...(args.servicesAfter ?? [])] },
     );
     const image = shellQuote(args.testImage ?? "tiny");
     new RemoteScript(

@@ -17,6 +17,8 @@ export interface NetworkApiArgs {
   readonly cloud: pulumi.Output<CloudSettings>;
   readonly authUrl: string;
   readonly region: string;
+  /** What the services need before they start (the Keystone registration); the files and the schema need only the databases. */
+  readonly servicesAfter?: readonly pulumi.Resource[];
 }
 
 export class NetworkApi extends pulumi.ComponentResource {
@@ -50,7 +52,7 @@ export class NetworkApi extends pulumi.ComponentResource {
       host,
       profile.units.networkApi,
       { setup: [...apiWorkersSetup(host, "networkApi"), ...profile.networkApiStartSetup], listening: [{ host: host.connection.address, port: 9696 }] },
-      { parent: this, dependsOn: [schema] },
+      { parent: this, dependsOn: [schema, ...(args.servicesAfter ?? [])] },
     );
     // The API answers; where the profile says so, port listings too (Nova's first request).
     this.ready = new RemoteScript(

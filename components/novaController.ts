@@ -20,6 +20,12 @@ export interface NovaControllerArgs {
   readonly overrides?: IniFragment;
   /** Seconds between periodic host discoveries by the scheduler. Default: off (discovery is explicit). */
   readonly discoverHostsInterval?: number;
+  /**
+   * What the services need running before they start (Keystone registration, Placement, the
+   * image and network APIs). The configuration and the cell mapping need only the databases
+   * (the component's own dependencies), so they run alongside those.
+   */
+  readonly servicesAfter?: readonly pulumi.Resource[];
 }
 
 export class NovaController extends pulumi.ComponentResource {
@@ -67,7 +73,7 @@ export class NovaController extends pulumi.ComponentResource {
         setup: [...host.profile.novaControllerSetup, ...apiWorkersSetup(host, "novaApi")],
         listening: [{ host: host.connection.address, port: 8774 }, { host: host.connection.address, port: 6080 }],
       },
-      { parent: this, dependsOn: [cells] },
+      { parent: this, dependsOn: [cells, ...(args.servicesAfter ?? [])] },
     );
     this.registerOutputs({ cells: this.cells });
   }

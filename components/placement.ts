@@ -16,6 +16,8 @@ export interface PlacementArgs {
   readonly cloud: pulumi.Output<CloudSettings>;
   /** The operator's additions to placement.conf. Default none. */
   readonly overrides?: IniFragment;
+  /** What the services need before they start (the Keystone registration); the files and the schema need only the databases. */
+  readonly servicesAfter?: readonly pulumi.Resource[];
 }
 
 export class Placement extends pulumi.ComponentResource {
@@ -56,7 +58,7 @@ export class Placement extends pulumi.ComponentResource {
       host,
       host.profile.units.placementApi,
       { setup: apiWorkersSetup(host, "placementApi"), listening: [{ host: host.connection.address, port: 8778 }] },
-      { parent: this, dependsOn },
+      { parent: this, dependsOn: [...dependsOn, ...(args.servicesAfter ?? [])] },
     );
     this.registerOutputs({});
   }
