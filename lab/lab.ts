@@ -2,6 +2,7 @@
  * `lab up`, `lab down` and `lab status`: the lab's life cycle, in the order things happen.
  *
  * up:   prerequisites -> image (cached) -> client key -> bridge -> surplus computes removed ->
+ *       packages-installed layers (cached; only when hosts start "installed") ->
  *       each host: overlay, host key, files, boot -> /etc/hosts everywhere -> ssh ready -> inventory
  * down: every host stopped and unmounted -> bridge deleted -> state deleted -> nothing left (checked)
  */
