@@ -154,6 +154,8 @@ class Bench {
 
   async controllerFloor(): Promise<void> {
     await this.run("controller", installPackagesScript(profile.packageManager, rolePackages(profile, "controller"), { refreshIndex: false }));
+    // Package installation leaves services stopped (steps/packages.ts); the syncs need the database server.
+    await this.run("controller", `systemctl start ${profile.units.database}`);
     const databases: [string, string, string[]][] = [
       ["keystone", "keystoneDatabase", ["keystone"]],
       ["glance", "glanceDatabase", ["glance"]],
