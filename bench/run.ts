@@ -86,7 +86,19 @@ class Bench {
     await labDown(this.context);
     await runPulumi(["stack", "rm", "--yes", "--force", "--stack", this.stack]);
     this.inventory = await labUp(this.context, computes);
+    await this.settled();
     await this.checkHostStart();
+  }
+
+  /**
+   * Every host finished booting (`lab up` returns once sshd answers): hosts from the installed
+   * layers start their services at boot, and a measurement must not race them (RabbitMQ still
+   * starting fails the guide's `rabbitmqctl add_user`). Bounded by systemd's own job timeouts.
+   */
+  async settled(): Promise<void> {
+    await Promise.all(
+      this.inventory.hosts.map((host) => runCommand(this.endpoint(host.name), "timeout 600 systemctl is-system-running --wait >/dev/null || true", { timeoutMs: 660_000 })),
+    );
   }
 
   /** Each host is as `hostStart` says: its role's packages installed, or not one of them. */
