@@ -154,8 +154,12 @@ function prepareApt(rootfs: string): void {
   );
   fs.rmSync(path.join(etc, "apt/apt.conf.d/docker-clean"), { force: true });
   // Package upgrades in the chroot must not start services on the build machine.
-  const policy = path.join(rootfs, "usr/sbin/policy-rc.d");
-  fs.writeFileSync(policy, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
+  denyServiceStarts(rootfs);
+}
+
+/** A policy-rc.d that denies every service start in `rootfs` (finishImage removes it). */
+export function denyServiceStarts(rootfs: string): void {
+  fs.writeFileSync(path.join(rootfs, "usr/sbin/policy-rc.d"), "#!/bin/sh\nexit 101\n", { mode: 0o755 });
 }
 
 /** Removes what must be per host or belongs to the build machine. */

@@ -16,13 +16,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { rolePackages } from "../profiles/profiles";
 import { run } from "./exec";
-import { LabImage, acquireBuildLock, chrootEnvironment, finishImage, imagePaths, removeAbandonedBuilds } from "./image";
+import { LabImage, acquireBuildLock, chrootEnvironment, denyServiceStarts, finishImage, imagePaths, removeAbandonedBuilds } from "./image";
 import { labProfile } from "./image-recipe";
 import type { HostRole } from "./network";
 import { removeTree } from "./mounts";
 import { Progress, Writer } from "./progress";
-
-export type LayerRole = HostRole;
 
 /** Where hosts start: bare (the image alone) or with their role's packages installed. */
 export type HostStart = "bare" | "installed";
@@ -31,7 +29,7 @@ export type HostStart = "bare" | "installed";
 const layerRecipeVersion = 1;
 
 /** The layer's name: role and a hash of what it holds. Pure. */
-export function installedLayerKey(role: LayerRole, packages: readonly string[]): string {
+export function installedLayerKey(role: HostRole, packages: readonly string[]): string {
   const digest = createHash("sha256")
     .update(JSON.stringify({ layerRecipeVersion, role, packages: [...packages].sort() }))
     .digest("hex")
@@ -45,7 +43,7 @@ function layersDir(cacheDir: string, image: LabImage): string {
 }
 
 /** The layer's upper directory (an overlay lower directory for the hosts), built when missing. */
-export async function ensureInstalledLayer(cacheDir: string, image: LabImage, role: LayerRole, write: Writer): Promise<string> {
+export async function ensureInstalledLayer(cacheDir: string, image: LabImage, role: HostRole, write: Writer): Promise<string> {
   const packages = rolePackages(labProfile, role);
   const key = installedLayerKey(role, packages);
   const dir = layersDir(cacheDir, image);
@@ -79,7 +77,7 @@ async function buildLayer(dir: string, image: LabImage, key: string, packages: r
   try {
     await run("mount", ["-t", "proc", "proc", path.join(merged, "proc")]);
     // Nothing may start on the build machine; the hosts start the units at boot.
-    fs.writeFileSync(path.join(merged, "usr/sbin/policy-rc.d"), "#!/bin/sh\nexit 101\n", { mode: 0o755 });
+    denyServiceStarts(merged);
     await progress.stage(`install ${packages.length} packages`, () =>
       run(
         "chroot",
