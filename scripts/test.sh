@@ -38,11 +38,24 @@ done
 node -e '
   const fs = require("fs");
   let passed = 0, failed = 0, skipped = 0;
+  const problems = [];
   for (const file of fs.readdirSync(process.argv[1])) {
     const report = JSON.parse(fs.readFileSync(process.argv[1] + "/" + file, "utf8"));
     passed += report.numPassedTests; failed += report.numFailedTests;
     skipped += report.numPendingTests + report.numTodoTests;
+    // The end of a long log is often all that is kept: name what failed here, briefly.
+    for (const result of report.testResults) {
+      const where = result.name.replace(process.cwd() + "/", "");
+      const failedTests = result.assertionResults.filter((test) => test.status === "failed").length;
+      const notRun = result.assertionResults.filter((test) => test.status !== "passed" && test.status !== "failed").length;
+      if (result.status !== "passed" && result.message) problems.push(`${where}: ${result.message.split("\n").slice(0, 3).join(" | ")}`);
+      else if (result.status !== "passed" && failedTests === 0) problems.push(`${where}: failed outside its tests (a hook or an unhandled error; see its output above); ${notRun} of its tests did not run`);
+      for (const test of result.assertionResults) {
+        if (test.status === "failed") problems.push(`${where} > ${test.fullName}: ${(test.failureMessages[0] || "").split("\n")[0]}`);
+      }
+    }
   }
+  for (const problem of problems) console.log(`  FAILED ${problem.slice(0, 400)}`);
   console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
 ' "$reports"
 if [ ${#failed_projects[@]} -gt 0 ]; then

@@ -6,17 +6,18 @@
  */
 import { readFileSync } from "fs";
 import { AddressInfo, createServer } from "net";
-import { Server, utils } from "ssh2";
+import { Server } from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readStackConfig } from "../../cli/stackConfigReader";
 import { fingerprint, publicKeyBlob } from "../../lib/sshKeys";
 import { novaInstaller } from "../support/novaInstallerCli";
 import { PulumiWorkspace } from "../support/pulumiCli";
+import { testKeyPair } from "../support/sshKeys";
 
-const presentedKey = utils.generateKeyPairSync("ed25519", { comment: "root@controller-reinstalled" });
-const presentedLine = presentedKey.public.trim().split(" ").slice(0, 2).join(" ");
-const oldLine = utils.generateKeyPairSync("ed25519", { comment: "root@controller" }).public.trim();
-const compute1Line = utils.generateKeyPairSync("ed25519", { comment: "root@compute1" }).public.trim();
+const presentedKey = testKeyPair("ed25519", "root@controller-reinstalled");
+const presentedLine = presentedKey.publicKey.split(" ").slice(0, 2).join(" ");
+const oldLine = testKeyPair("ed25519", "root@controller").publicKey;
+const compute1Line = testKeyPair("ed25519", "root@compute1").publicKey;
 const fingerprintOf = (line: string): string => fingerprint(publicKeyBlob(line));
 
 /** The stack's hosts as `pulumi config --json` returns them. */
@@ -33,7 +34,7 @@ describe("hosts show and hosts trust with the real engine", () => {
   let closedPort: number;
 
   beforeAll(async () => {
-    server = new Server({ hostKeys: [presentedKey.private] }, (client) => client.on("error", () => undefined));
+    server = new Server({ hostKeys: [presentedKey.privateKey] }, (client) => client.on("error", () => undefined));
     port = await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
     const closed = createServer();
     closedPort = await new Promise<number>((resolve) => closed.listen(0, "127.0.0.1", () => resolve((closed.address() as AddressInfo).port)));

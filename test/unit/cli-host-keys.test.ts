@@ -23,12 +23,10 @@ import {
 } from "../../cli/hostKeys";
 import type { HostConfig } from "../../config/stackConfig";
 import { fingerprint, keyType, publicKeyBlob, publicKeyLine } from "../../lib/sshKeys";
+import { testKeyPair } from "../support/sshKeys";
 import { closeAllConnections, HostKeyMismatchError, runCommand } from "../../remote/ssh";
 
-function keyPair(type: "ed25519" | "ecdsa", comment: string): { privateKey: string; publicKey: string } {
-  const pair = type === "ecdsa" ? utils.generateKeyPairSync("ecdsa", { bits: 256, comment }) : utils.generateKeyPairSync("ed25519", { comment });
-  return { privateKey: pair.private, publicKey: pair.public.trim() };
-}
+const keyPair = testKeyPair;
 
 const hostKey = keyPair("ed25519", "root@server");
 const otherHostKey = keyPair("ed25519", "root@reinstalled");

@@ -8,12 +8,10 @@ import * as path from "path";
 import { AddressInfo } from "net";
 import { Server, utils } from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testKeyPair } from "../support/sshKeys";
 import { HostKeyMismatchError, connectPinned, fingerprint, publicKeyBlob, runCommand, waitForSsh } from "../../lab/ssh";
 
-function keyPair(comment: string): { privateKey: string; publicKey: string } {
-  const pair = utils.generateKeyPairSync("ed25519", { comment });
-  return { privateKey: pair.private, publicKey: pair.public.trim() };
-}
+const keyPair = (comment: string) => testKeyPair("ed25519", comment);
 
 const hostKey = keyPair("server");
 const otherHostKey = keyPair("impostor");

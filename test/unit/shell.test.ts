@@ -1,4 +1,7 @@
 import { execFile, execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { shellAssignments, shellQuote } from "../../lib/shell";
 import { frameScript, redact, remoteShell, stepLockPath, tail } from "../../remote/script";
@@ -57,17 +60,23 @@ describe("frameScript", () => {
 
   it("serializes runs of the same step (a run left behind by a killed deploy) and not of others", async () => {
     const stepId = `unit-test-${process.pid}:lock`;
-    const started = Date.now();
+    // Each run appends to one log as it works, so the order is what the scripts did, not when
+    // this process happened to hear of their exits.
+    const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "step-lock-")), "order");
     const run = (body: string, id: string) =>
-      new Promise<number>((resolve, reject) => {
-        const child = execFile("/bin/bash", ["-s"], (error) => (error ? reject(error) : resolve(Date.now() - started)));
+      new Promise<void>((resolve, reject) => {
+        const child = execFile("/bin/bash", ["-s"], (error) => (error ? reject(error) : resolve()));
         child.stdin!.end(frameScript(body, {}, id));
       });
-    const first = run("sleep 1", stepId);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const [firstDone, secondDone, otherDone] = await Promise.all([first, run("true", stepId), run("true", `${stepId}-other`)]);
-    expect(secondDone).toBeGreaterThanOrEqual(firstDone);
-    expect(otherDone).toBeLessThan(firstDone);
+    const first = run(`echo first-start >> '${log}'; sleep 1.5; echo first-end >> '${log}'`, stepId);
+    // The others start once the first holds the lock (it logs after taking it); bounded wait.
+    for (let waited = 0; !(fs.existsSync(log) && fs.readFileSync(log, "utf8").includes("first-start")); waited += 20) {
+      if (waited > 10_000) throw new Error("the first run never started");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await Promise.all([first, run(`echo same-step >> '${log}'`, stepId), run(`echo other-step >> '${log}'`, `${stepId}-other`)]);
+    expect(fs.readFileSync(log, "utf8").split("\n").filter(Boolean)).toEqual(["first-start", "other-step", "first-end", "same-step"]);
+    fs.rmSync(path.dirname(log), { recursive: true });
     expect(frameScript("sleep 5 &", {}, stepId)).toContain("__nova_step </dev/null 9>&-");
     expect(stepLockPath(stepId)).toMatch(/^\/run\/lock\/nova-installer-[0-9a-f]{16}\.lock$/);
   });
