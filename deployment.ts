@@ -177,7 +177,7 @@ export function deployNova(config: StackConfig, passwords: pulumi.Output<CloudPa
     computes.length > 0
       ? new HostDiscovery(
           `${controllerName}-discovery`,
-          { controller, computes: config.computes.map((host) => host.name), adminPassword: passwords.admin, authUrl, region },
+          { controller, computes: config.computes.map((host) => host.name) },
           { dependsOn: computes.map((compute) => compute.running) },
         )
       : undefined;

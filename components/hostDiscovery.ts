@@ -7,17 +7,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RemoteScript } from "../remote/remoteScript";
 import { discoverHostsScript } from "../steps/compute";
-import { adminPasswordVariable } from "../steps/keystone";
 import type { HostTarget } from "./remoteSteps";
 
 export interface HostDiscoveryArgs {
   readonly controller: HostTarget;
   /** Names of every compute of the stack. */
   readonly computes: readonly string[];
-  /** A secret. */
-  readonly adminPassword: pulumi.Output<string>;
-  readonly authUrl: string;
-  readonly region: string;
 }
 
 export class HostDiscovery extends pulumi.ComponentResource {
@@ -32,8 +27,7 @@ export class HostDiscovery extends pulumi.ComponentResource {
       {
         connection: args.controller.connection,
         description: `discover hosts ${computes.join(" ")}`,
-        create: discoverHostsScript(args.authUrl, args.region, computes),
-        secrets: { [adminPasswordVariable]: args.adminPassword },
+        create: discoverHostsScript(computes),
         timeoutSeconds: 900,
       },
       { parent: this },

@@ -4,6 +4,7 @@
  */
 import { shellQuote } from "../lib/shell";
 import { adminEnvironment } from "./openstackClient";
+import { rootQuery } from "./mariadb";
 import { asServiceUser } from "./schema";
 
 /** [libvirt] virt_type from the CPU's virtualization flags, as the install guide decides it. */
@@ -12,23 +13,34 @@ export function virtTypeFor(virtualizationFlags: number): "kvm" | "qemu" {
 }
 
 /**
- * Waits, bounded, until every named compute's nova-compute service is up, then maps unmapped
- * hosts into cell1. discover_hosts exits 2 when another discovery races it (nova bug 1923899):
- * retried a few times.
+ * Which computes run: a compute node in the cell database (what discover_hosts maps) whose
+ * nova-compute reported within the last minute (nova's service_down_time), as nova's own
+ * servicegroup judges it.
  */
-export function discoverHostsScript(authUrl: string, region: string, computes: readonly string[], waitSeconds = 300): string {
+const computesUpQuery = [
+  "SELECT s.host FROM nova.services s JOIN nova.compute_nodes c ON c.host = s.host AND c.deleted = 0",
+  "WHERE s.binary = 'nova-compute' AND s.deleted = 0",
+  "AND COALESCE(s.last_seen_up, s.updated_at, s.created_at) >= UTC_TIMESTAMP() - INTERVAL 60 SECOND",
+].join(" ");
+
+/**
+ * Waits, bounded, until every named compute runs (computesUpQuery), then maps unmapped hosts
+ * into cell1 and checks each has its host mapping. Reads the databases on the controller
+ * directly: one query costs milliseconds where each openstack call costs seconds of start-up,
+ * and discover_hosts reads the same rows. discover_hosts exits 2 when another discovery races
+ * it (nova bug 1923899): retried a few times.
+ */
+export function discoverHostsScript(computes: readonly string[], waitSeconds = 300): string {
   const hosts = computes.map(shellQuote).join(" ");
   return [
-    adminEnvironment(authUrl, region),
     `deadline=$((SECONDS + ${waitSeconds}))`,
-    // One listing per round for every compute: each openstack call costs seconds of start-up.
     "while :; do",
-    "  up=$(openstack compute service list --service nova-compute -f value -c Host -c State 2>/dev/null | awk '$2 == \"up\" {print $1}') || up=\"\"",
+    `  up=$(${rootQuery(computesUpQuery)})`,
     '  waiting=""',
     `  for host in ${hosts}; do printf '%s\\n' "$up" | grep -qxF "$host" || waiting="$waiting $host"; done`,
     '  [ -n "$waiting" ] || break',
     `  [ "$SECONDS" -lt "$deadline" ] || { echo "nova-compute on$waiting did not report up within ${waitSeconds} s" >&2; exit 1; }`,
-    "  sleep 3",
+    "  sleep 1",
     "done",
     "for attempt in 1 2 3 4 5; do",
     `  set +e; output=$(${asServiceUser("nova", ["nova-manage", "cell_v2", "discover_hosts", "--verbose"])} 2>&1); status=$?; set -e`,
@@ -37,8 +49,8 @@ export function discoverHostsScript(authUrl: string, region: string, computes: r
     '  [ "$status" = 2 ] && [ "$attempt" -lt 5 ] || { echo "discover_hosts failed with exit code $status" >&2; exit 1; }',
     "  sleep 3",
     "done",
-    // Verify: every compute is mapped (it has a hypervisor in the API once mapped).
-    'mapped=$(openstack hypervisor list -f value -c "Hypervisor Hostname")',
+    // Verify: every compute has its host mapping.
+    `mapped=$(${rootQuery("SELECT host FROM nova_api.host_mappings")})`,
     `for host in ${hosts}; do`,
     `  printf '%s\\n' "$mapped" | grep -qxF "$host" || { echo "$host is not mapped to a cell" >&2; exit 1; }`,
     "done",

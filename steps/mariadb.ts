@@ -57,7 +57,12 @@ export function dropDatabasesScript(grants: readonly DatabaseGrant[]): string {
   return ["mysql --protocol=socket --user=root <<'SQL'", ...statements, "SQL"].join("\n");
 }
 
+/** One query as the database server's root over its socket, rows as tab-separated lines without a header. */
+export function rootQuery(sql: string): string {
+  return `mysql --protocol=socket --user=root -N -e ${shellQuote(sql)}`;
+}
+
 /** Lists the databases that exist, one per line (for verification). */
 export function listDatabasesScript(databases: readonly string[]): string {
-  return `mysql --protocol=socket --user=root -N -e ${shellQuote("SHOW DATABASES")} | grep -xE ${shellQuote(databases.join("|"))}`;
+  return `${rootQuery("SHOW DATABASES")} | grep -xE ${shellQuote(databases.join("|"))}`;
 }
