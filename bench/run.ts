@@ -310,13 +310,13 @@ async function measure(options: Options): Promise<Measurement[]> {
   const lab = (count: number) => `1 controller + ${count} computes`;
   const measurement = (id: string, label: string, bound: string): Measurement => ({ id, label, samples: all[id] ?? [], bound });
   return [
-    measurement("converge", `cold converge, pulumi up (${lab(computes)})`, "the controller's chain: package installation, then database syncs and service starts one after another"),
+    measurement("converge", `cold converge, pulumi up (${lab(computes)})`, "the controller's chain: its package installation (sharing the cores with the computes'), Keystone's bootstrap and registration, then the service starts; the other config and schema steps run alongside"),
     measurement("baseline", `the install guide by hand, sequential (${lab(computes)})`, "every step one after another, each host in turn"),
     measurement("floor", `floor: packages on every host at once + database syncs (${lab(computes)})`, "apt/dpkg on the controller and the syncs' schema migrations"),
     measurement(`noop-${computes}`, `no-op pulumi up (${lab(computes)})`, "engine start, the program and one diff per step; no SSH"),
     measurement(`noop-${moreComputes}`, `no-op pulumi up (${lab(moreComputes)})`, "as above, a few more steps"),
     measurement("preview", "pulumi preview --diff after a one-key change", "engine start and the program; no SSH"),
-    measurement(`add-${computes}`, `add one compute to ${lab(computes)}`, "the new host's package installation, then discovery on the controller"),
+    measurement(`add-${computes}`, `add one compute to ${lab(computes)}`, "the new host's package installation (its floor), then about 12 s that do not shrink: engine and program, facts, nova-compute's first start, discover_hosts"),
     measurement(`add-${moreComputes}`, `add one compute to ${lab(moreComputes)}`, "as above"),
     measurement("host-floor", "floor of an added compute: its packages alone, on a fresh host", "apt/dpkg"),
   ];
