@@ -43,7 +43,8 @@ export interface TargetResult extends Target {
 }
 
 export function evaluateTargets(measurements: readonly Measurement[], targets: readonly Target[]): TargetResult[] {
-  const medians = new Map(measurements.map((measurement) => [measurement.id, summarize(measurement.samples).median]));
+  const measured = measurements.filter((measurement) => measurement.samples.length > 0);
+  const medians = new Map(measured.map((measurement) => [measurement.id, summarize(measurement.samples).median]));
   const median = (id: string): number => {
     const value = medians.get(id);
     if (value === undefined) throw new Error(`target refers to unmeasured ${id}`);
@@ -63,15 +64,29 @@ export interface BenchReport {
   readonly mode: "full" | "quick";
   readonly measurements: readonly (Measurement & Summary)[];
   readonly targets: readonly TargetResult[];
+  /** Labels of the measurements without a sample: the run stopped before them. */
+  readonly notMeasured: readonly string[];
+  /** Why the run stopped early, when it did: what it measured before is kept. */
+  readonly stoppedBy?: string;
 }
 
-export function buildReport(options: { date: Date; machine: BenchReport["machine"]; mode: BenchReport["mode"]; measurements: readonly Measurement[]; targets: readonly Target[] }): BenchReport {
+export function buildReport(options: {
+  date: Date;
+  machine: BenchReport["machine"];
+  mode: BenchReport["mode"];
+  measurements: readonly Measurement[];
+  targets: readonly Target[];
+  stoppedBy?: string;
+}): BenchReport {
+  const measured = options.measurements.filter((measurement) => measurement.samples.length > 0);
   return {
     date: options.date.toISOString(),
     machine: options.machine,
     mode: options.mode,
-    measurements: options.measurements.map((measurement) => ({ ...measurement, ...summarize(measurement.samples) })),
+    measurements: measured.map((measurement) => ({ ...measurement, ...summarize(measurement.samples) })),
     targets: evaluateTargets(options.measurements, options.targets),
+    notMeasured: options.measurements.filter((measurement) => measurement.samples.length === 0).map((measurement) => measurement.label),
+    ...(options.stoppedBy === undefined ? {} : { stoppedBy: options.stoppedBy }),
   };
 }
 
@@ -84,6 +99,7 @@ export function renderMarkdown(report: BenchReport): string {
     `Produced by \`bench/run.sh${report.mode === "quick" ? " --quick" : ""}\` on ${report.date.slice(0, 10)}: ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memoryGiB} GiB.` +
       (report.mode === "quick" ? " **Quick mode: one run of each, smaller labs, hosts started with their packages installed; figures prove the script works, they are not results.**" : ""),
     "",
+    ...(report.stoppedBy === undefined ? [] : [`**The run stopped early: ${report.stoppedBy}.** What it measured before is below.`, ""]),
     "| measurement | median (s) | min | max | runs | what bounds it |",
     "|---|---:|---:|---:|---:|---|",
     ...report.measurements.map(
@@ -97,6 +113,7 @@ export function renderMarkdown(report: BenchReport): string {
         `| ${target.label} | ${target.unit === "x" ? `${target.value.toFixed(2)}x` : `${seconds(target.value)} s`} | ${target.unit === "x" ? `${target.atMost}x` : `${target.atMost} s`} | ${target.met ? "yes" : "**no**"} |`,
     ),
     "",
+    ...(report.notMeasured.length === 0 ? [] : [`Not measured: ${report.notMeasured.join("; ")}.`, ""]),
   ];
   return lines.join("\n");
 }

@@ -278,11 +278,13 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
   }
 }
 
-async function measure(options: Options): Promise<Measurement[]> {
+/** What a run measured, and why it stopped early when it did (what it measured before is kept). */
+async function measure(options: Options): Promise<{ measurements: Measurement[]; stoppedBy?: string }> {
   const bench = new Bench(options.quick ? "installed" : "bare");
   const { runs, computes, moreComputes } = options;
   const samples = (id: string) => (all[id] ??= []);
   const all: Record<string, number[]> = {};
+  let stoppedBy: string | undefined;
   const record = (id: string, value: number) => {
     samples(id).push(value);
     log(`${id}: ${value.toFixed(1)} s`);
@@ -304,12 +306,21 @@ async function measure(options: Options): Promise<Measurement[]> {
     await bench.growTo(moreComputes);
     for (let run = 0; run < runs; run++) record(`noop-${moreComputes}`, await bench.noop());
     for (let run = 0; run < runs; run++) record(`add-${moreComputes}`, await bench.addOneCompute(moreComputes));
+  } catch (error) {
+    stoppedBy = error instanceof Error ? error.message : String(error);
+    log(`stopped early: ${stoppedBy}`);
   } finally {
-    await bench.dispose();
+    try {
+      await bench.dispose();
+    } catch (error) {
+      const message = `clean-up failed: ${error instanceof Error ? error.message : String(error)}`;
+      log(message);
+      stoppedBy ??= message;
+    }
   }
   const lab = (count: number) => `1 controller + ${count} computes`;
   const measurement = (id: string, label: string, bound: string): Measurement => ({ id, label, samples: all[id] ?? [], bound });
-  return [
+  const measurements = [
     measurement("converge", `cold converge, pulumi up (${lab(computes)})`, "the controller's chain: its package installation (sharing the cores with the computes'), Keystone's bootstrap and registration, then the service starts; the other config and schema steps run alongside"),
     measurement("baseline", `the install guide by hand, sequential (${lab(computes)})`, "every step one after another, each host in turn"),
     measurement("floor", `floor: packages on every host at once + database syncs (${lab(computes)})`, "apt/dpkg on the controller and the syncs' schema migrations"),
@@ -320,6 +331,7 @@ async function measure(options: Options): Promise<Measurement[]> {
     measurement(`add-${moreComputes}`, `add one compute to ${lab(moreComputes)}`, "as above"),
     measurement("host-floor", "floor of an added compute: its packages alone, on a fresh host", "apt/dpkg"),
   ];
+  return { measurements, ...(stoppedBy === undefined ? {} : { stoppedBy }) };
 }
 
 function targets(options: Options): Target[] {
@@ -341,18 +353,20 @@ async function main(): Promise<void> {
     .strict()
     .parseAsync();
   const options: Options = argv.quick ? { runs: 1, quick: true, computes: 1, moreComputes: 2 } : { runs: argv.runs, quick: false, computes: 2, moreComputes: 4 };
-  const measurements = await measure(options);
+  const { measurements, stoppedBy } = await measure(options);
   const report = buildReport({
     date: new Date(),
     machine: { cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), cpu: os.cpus()[0]?.model ?? "unknown" },
     mode: options.quick ? "quick" : "full",
     measurements,
     targets: targets(options),
+    stoppedBy,
   });
   fs.mkdirSync(argv.out, { recursive: true });
   fs.writeFileSync(path.join(argv.out, "results.json"), `${JSON.stringify(report, null, 2)}\n`);
   fs.writeFileSync(path.join(argv.out, "RESULTS.md"), renderMarkdown(report));
   process.stdout.write(renderMarkdown(report));
+  if (stoppedBy !== undefined) throw new Error(`stopped early (what it measured is in ${argv.out}): ${stoppedBy}`);
 }
 
 main().catch((error: unknown) => {

@@ -40,4 +40,25 @@ describe("bench results", () => {
     expect(markdown).toContain("| preview | 3.2 | 3.2 | 3.2 | 1 | engine start |");
     expect(markdown).toContain("| preview | 3.2 s | 8 s | yes |");
   });
+
+  it("keeps what a run measured before it stopped, and says why it stopped and what is missing", () => {
+    const report = buildReport({
+      date: new Date("2026-11-21T12:00:00Z"),
+      machine: { cores: 2, memoryGiB: 24, cpu: "test cpu" },
+      mode: "full",
+      measurements: [
+        { id: "baseline", label: "the guide", samples: [700], bound: "" },
+        { id: "converge", label: "cold converge", samples: [], bound: "" },
+      ],
+      targets: [{ label: "converge / baseline", of: ["converge", "baseline"], atMost: 0.8, unit: "x" }],
+      stoppedBy: "pulumi up failed",
+    });
+    expect(report.measurements.map((entry) => [entry.id, entry.median])).toEqual([["baseline", 700]]);
+    expect(report.targets).toEqual([]);
+    expect(report.notMeasured).toEqual(["cold converge"]);
+    const markdown = renderMarkdown(report);
+    expect(markdown).toContain("**The run stopped early: pulumi up failed.**");
+    expect(markdown).toContain("| the guide | 700 | 700 | 700 | 1 |  |");
+    expect(markdown).toContain("Not measured: cold converge.");
+  });
 });
