@@ -24,6 +24,7 @@ import { fingerprint, publicKeyBlob } from "../../lib/sshKeys";
 import { scriptProvider, RemoteScriptInputs } from "../../remote/scriptProvider";
 import { closeAllConnections, runCommand, SshEndpoint } from "../../remote/ssh";
 import { parseCheckTable } from "../../cli/checkTable";
+import { neutronPreloadDirectory, neutronPreloadModule } from "../../profiles/neutronPreload";
 import { sqlStringContent } from "../../steps/mariadb";
 import { novaInstaller as runNovaInstaller } from "../support/novaInstallerCli";
 import { PulumiProcess } from "../support/pulumiProcess";
@@ -348,6 +349,12 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     }
   });
 
+  it("leaves no policy-rc.d behind on any host, after interrupted package runs too: later apt runs start services as usual", async () => {
+    for (const host of inventory.hosts.map((entry) => entry.name)) {
+      expect(await sh(host, "ls /usr/sbin/policy-rc.d 2>/dev/null || echo none"), host).toBe("none\n");
+    }
+  });
+
   it("changes nothing on a second pulumi up", async () => {
     const second = await up("second deploy (no changes)");
     expect(second.stdout).not.toMatch(/^\s+[+~-]\s+\d+ to /m);
@@ -422,6 +429,28 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     const reverted = await novaInstaller(["preview-diff", "--stack", stack]);
     expect(reverted.exitCode, reverted.stderr).toBe(0);
     expect(reverted.stdout).toContain("No changes: every step is up to date.");
+  });
+
+  it("configures every Neutron model in each neutron-api worker before it serves: a fresh worker's first port listing answers", async () => {
+    // The module is what each worker imports first, and it is what makes Port.port_forwardings exist.
+    const ini = await sh("controller", "cat /etc/neutron/neutron-api-uwsgi.ini");
+    expect(ini).toContain(`\nimport = ${neutronPreloadModule}\n`);
+    expect(ini).toContain(`\npythonpath = ${neutronPreloadDirectory}\n`);
+    const probe = [
+      "import sys",
+      `sys.path.insert(0, "${neutronPreloadDirectory}")`,
+      "from neutron.db import models_v2",
+      'print(hasattr(models_v2.Port, "port_forwardings"))',
+      `import ${neutronPreloadModule}`,
+      'print(hasattr(models_v2.Port, "port_forwardings"))',
+    ].join("\n");
+    expect((await sh("controller", `python3 - 2>/dev/null <<'PY'\n${probe}\nPY`)).trim().split("\n")).toEqual(["False", "True"]);
+    // Fresh workers (lazy-apps: each loads the application on its first request), and a port
+    // listing as the first request of each: without the module, HTTP 500.
+    await sh("controller", "systemctl restart neutron-api && for i in $(seq 60); do timeout 2 bash -c '</dev/tcp/127.0.0.1/9696' 2>/dev/null && break; sleep 1; done");
+    for (let request = 0; request < 4; request++) await openstack("port list -f value -c ID");
+    const errors = await sh("controller", "grep -c \"has no attribute 'port_forwardings'\" /var/log/neutron/neutron-api.log || true");
+    expect(errors.trim()).toBe("0");
   });
 
   it("boots an instance on a compute and deletes it without leaving anything in ERROR", async () => {
