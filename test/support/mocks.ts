@@ -3,11 +3,35 @@
  * and throw on any provider function call (none is expected: the installer calls none).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 
 export interface RecordedResource {
   readonly type: string;
   readonly name: string;
   readonly inputs: Record<string, any>;
+  /** Names of the resources it waits for: its dependsOn (a component's children) and inputs. */
+  readonly dependencies: readonly string[];
+  /** Name of its parent component, if any. */
+  readonly parent?: string;
+}
+
+/**
+ * The mocks do not pass a registration's dependencies on: read them from the request, keyed by
+ * name (names are unique in a stack), before the mocks see it.
+ */
+const dependenciesByName = new Map<string, { dependencies: string[]; parent?: string }>();
+const nameOf = (urn: string): string => urn.slice(urn.lastIndexOf("::") + 2);
+type RegisterResource = (request: any, callback: unknown) => Promise<void>;
+const prototype = MockMonitor.prototype as unknown as { registerResource: RegisterResource; dependenciesRecorded?: true };
+if (!prototype.dependenciesRecorded) {
+  const register = prototype.registerResource;
+  prototype.registerResource = function (this: unknown, request: any, callback: unknown) {
+    const urns: string[] = request.getDependenciesList();
+    const parent: string = request.getParent();
+    dependenciesByName.set(request.getName(), { dependencies: urns.map(nameOf), ...(parent ? { parent: nameOf(parent) } : {}) });
+    return register.call(this, request, callback);
+  };
+  prototype.dependenciesRecorded = true;
 }
 
 /** Returns extra output properties for a resource (a probe's stdout, say); undefined for none. */
@@ -18,7 +42,7 @@ export function recordResources(outputsFor: OutputsFor = () => undefined): Recor
   pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
-        const resource = { type: args.type, name: args.name, inputs: args.inputs };
+        const resource = { type: args.type, name: args.name, inputs: args.inputs, dependencies: [], ...dependenciesByName.get(args.name) };
         recorded.push(resource);
         return { id: `${args.name}-id`, state: { ...args.inputs, ...outputsFor(resource) } };
       },

@@ -111,6 +111,46 @@ describe("deployment graph", () => {
     expect(discovery?.inputs.create).toContain("nova-manage cell_v2 discover_hosts --verbose");
   });
 
+  it("orders steps by what they need: configuration and schemas after the databases, alongside Keystone; services after the registration", async () => {
+    const recorded = await record("debian-12", "zed");
+    const byName = new Map(recorded.map((resource) => [resource.name, resource]));
+    /** Every step `name` waits for: its dependencies, its parent's (a child registers once its parent has), theirs. */
+    const edges = (name: string): string[] => {
+      const resource = byName.get(name);
+      return [...(resource?.dependencies ?? []), ...(resource?.parent === undefined ? [] : [resource.parent])];
+    };
+    const waitsFor = (name: string): Set<string> => {
+      const seen = new Set<string>();
+      const pending = edges(name);
+      while (pending.length > 0) {
+        const next = pending.pop()!;
+        if (seen.has(next)) continue;
+        seen.add(next);
+        pending.push(...edges(next));
+      }
+      return seen;
+    };
+    const keystone = ["controller-identity-bootstrap", "controller-registration-keystone"];
+    for (const early of ["controller-image-schema", "controller-network-api-schema", "controller-placement-schema", "controller-nova-cells", "controller-nova-nova-conf"]) {
+      const before = waitsFor(early);
+      expect(before, early).toContain("controller-databases-grants");
+      for (const step of keystone) expect(before.has(step), `${early} waits for ${step}`).toBe(false);
+    }
+    for (const service of ["controller-image-services", "controller-network-api-services", "controller-placement-services"]) {
+      expect(waitsFor(service), service).toContain("controller-registration-keystone");
+    }
+    const novaServices = waitsFor("controller-nova-services");
+    for (const step of ["controller-registration-keystone", "controller-placement-services", "controller-image-services", "controller-network-api-services", "controller-nova-cells"]) {
+      expect(novaServices, step).toContain(step);
+    }
+    // A compute installs and writes its files on its own; it starts once the control plane runs.
+    for (const step of ["compute1-compute-packages", "compute1-compute-nova-conf"]) {
+      expect([...waitsFor(step)].filter((name) => name.startsWith("controller-")), step).toEqual([]);
+    }
+    expect(waitsFor("compute1-compute-services")).toContain("controller-nova-services");
+    expect(waitsFor("controller-discovery-discover")).toContain("compute1-compute-services");
+  });
+
   it("keeps every password out of scripts and puts them only in secrets", async () => {
     const recorded = await record("debian-12", "zed");
     for (const step of recorded.filter((resource) => resource.type.endsWith(":RemoteScript"))) {
