@@ -30,7 +30,7 @@ import { closeAllConnections, runCommand, SshEndpoint } from "../remote/ssh";
 import { passwordNames } from "../render/configFiles";
 import { databaseGrantsScript, passwordVariable } from "../steps/mariadb";
 import { installPackagesScript } from "../steps/packages";
-import { buildReport, Measurement, renderMarkdown, Target } from "./results";
+import { buildReport, Measurement, renderMarkdown, Target } from "./report";
 
 const spec: LabSpec = { name: "bench", bridge: "nova-bench0", subnet: "10.245.0.0/24" };
 const profile = profileFor("debian-12", "zed");

@@ -1,7 +1,8 @@
 /**
  * Benchmark results: samples -> medians with min and max, ratios measured in the same run,
  * each figure against its target, rendered as JSON and as the Markdown of bench/RESULTS.md.
- * Pure: the runner (bench/run.ts) measures, this file only computes and renders.
+ * Pure: the runner (bench/run.ts) measures, this file only computes and renders. Not named
+ * results.ts: `./results` would resolve to the results.json next to it before any .ts file.
  */
 
 /** One measured quantity: its samples in seconds. */

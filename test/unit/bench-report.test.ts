@@ -1,6 +1,6 @@
 /** The benchmark's arithmetic and report: medians, ratios of medians, targets, the Markdown table. */
 import { describe, expect, it } from "vitest";
-import { buildReport, evaluateTargets, renderMarkdown, summarize } from "../../bench/results";
+import { buildReport, evaluateTargets, renderMarkdown, summarize } from "../../bench/report";
 
 describe("bench results", () => {
   it("summarizes samples as median, min and max (odd and even counts)", () => {
