@@ -91,13 +91,17 @@ class Bench {
   }
 
   /**
-   * Every host finished booting (`lab up` returns once sshd answers): hosts from the installed
-   * layers start their services at boot, and a measurement must not race them (RabbitMQ still
-   * starting fails the guide's `rabbitmqctl add_user`). Bounded by systemd's own job timeouts.
+   * The services a measurement uses at once have finished starting (`lab up` returns once sshd
+   * answers): hosts from the installed layers start their services at boot, and a measurement
+   * must not race them (RabbitMQ still starting fails the guide's `rabbitmqctl add_user`). Only
+   * those: the packaged APIs, started with their packaged workers, take minutes to settle on
+   * two cores, and every measurement restarts them anyway. Bounded.
    */
   async settled(): Promise<void> {
+    const units = [profile.units.database, "rabbitmq-server", "memcached"].join(" ");
+    const wait = `for unit in ${units}; do systemctl is-enabled -q "$unit" 2>/dev/null || continue; until systemctl is-active -q "$unit" || systemctl is-failed -q "$unit"; do sleep 1; done; done`;
     await Promise.all(
-      this.inventory.hosts.map((host) => runCommand(this.endpoint(host.name), "timeout 600 systemctl is-system-running --wait >/dev/null || true", { timeoutMs: 660_000 })),
+      this.inventory.hosts.map((host) => runCommand(this.endpoint(host.name), `timeout 300 bash -c '${wait}' || true`, { timeoutMs: 330_000 })),
     );
   }
 
