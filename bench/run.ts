@@ -282,6 +282,8 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
   }
 }
 
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 /** What a run measured, and why it stopped early when it did (what it measured before is kept). */
 async function measure(options: Options): Promise<{ measurements: Measurement[]; stoppedBy?: string }> {
   const bench = new Bench(options.quick ? "installed" : "bare");
@@ -311,13 +313,13 @@ async function measure(options: Options): Promise<{ measurements: Measurement[];
     for (let run = 0; run < runs; run++) record(`noop-${moreComputes}`, await bench.noop());
     for (let run = 0; run < runs; run++) record(`add-${moreComputes}`, await bench.addOneCompute(moreComputes));
   } catch (error) {
-    stoppedBy = error instanceof Error ? error.message : String(error);
+    stoppedBy = messageOf(error);
     log(`stopped early: ${stoppedBy}`);
   } finally {
     try {
       await bench.dispose();
     } catch (error) {
-      const message = `clean-up failed: ${error instanceof Error ? error.message : String(error)}`;
+      const message = `clean-up failed: ${messageOf(error)}`;
       log(message);
       stoppedBy ??= message;
     }
@@ -374,6 +376,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`bench: ${messageOf(error)}\n`);
   process.exit(1);
 });
