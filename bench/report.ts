@@ -29,13 +29,22 @@ export function summarize(samples: readonly number[]): Summary {
   return { median, min: sorted[0], max: sorted[sorted.length - 1], runs: sorted.length };
 }
 
-/** A target: a figure (a median, or a ratio of two medians) and the limit it must stay under. */
+/**
+ * A target: a figure (a median, or a ratio of two medians, or the median of paired ratios) and
+ * the limit it must stay under.
+ */
 export interface Target {
   readonly label: string;
-  /** Ids of the measurements: one (its median, seconds) or two (numerator / denominator medians). */
+  /** Ids of the measurements: one (its median, seconds) or two (numerator / denominator). */
   readonly of: readonly [string] | readonly [string, string];
   readonly atMost: number;
   readonly unit: "s" | "x";
+  /**
+   * The two measurements were taken in pairs, sample i of one next to sample i of the other
+   * (an add and its own host's floor, back to back): the figure is the median of the pairs'
+   * ratios, so a floor's spread between hosts does not enter it. Default: ratio of the medians.
+   */
+  readonly paired?: boolean;
 }
 
 export interface TargetResult extends Target {
@@ -43,18 +52,29 @@ export interface TargetResult extends Target {
   readonly met: boolean;
 }
 
+/** Sample i of `numerator` over sample i of `denominator`, for the pairs both have. */
+export function pairedRatios(numerator: readonly number[], denominator: readonly number[]): number[] {
+  const pairs = Math.min(numerator.length, denominator.length);
+  return numerator.slice(0, pairs).map((value, index) => value / denominator[index]);
+}
+
 export function evaluateTargets(measurements: readonly Measurement[], targets: readonly Target[]): TargetResult[] {
-  const measured = measurements.filter((measurement) => measurement.samples.length > 0);
-  const medians = new Map(measured.map((measurement) => [measurement.id, summarize(measurement.samples).median]));
-  const median = (id: string): number => {
-    const value = medians.get(id);
+  const samplesOf = new Map(measurements.filter((measurement) => measurement.samples.length > 0).map((measurement) => [measurement.id, measurement.samples]));
+  const samples = (id: string): readonly number[] => {
+    const value = samplesOf.get(id);
     if (value === undefined) throw new Error(`target refers to unmeasured ${id}`);
     return value;
   };
+  const median = (id: string): number => summarize(samples(id)).median;
+  const figure = (target: Target): number => {
+    if (target.of.length === 1) return median(target.of[0]);
+    const [numerator, denominator] = target.of;
+    return target.paired ? summarize(pairedRatios(samples(numerator), samples(denominator))).median : median(numerator) / median(denominator);
+  };
   return targets
-    .filter((target) => target.of.every((id) => medians.has(id)))
+    .filter((target) => target.of.every((id) => samplesOf.has(id)))
     .map((target) => {
-      const value = target.of.length === 1 ? median(target.of[0]) : median(target.of[0]) / median(target.of[1]);
+      const value = figure(target);
       return { ...target, value, met: value <= target.atMost };
     });
 }
@@ -107,11 +127,13 @@ export function renderMarkdown(report: BenchReport): string {
       (entry) => `| ${entry.label} | ${seconds(entry.median)} | ${seconds(entry.min)} | ${seconds(entry.max)} | ${entry.runs} | ${entry.bound} |`,
     ),
     "",
+    "Ratios are of medians, except those marked *paired*: the median of each run's own ratio.",
+    "",
     "| target | figure | limit | met |",
     "|---|---:|---:|---|",
     ...report.targets.map(
       (target) =>
-        `| ${target.label} | ${target.unit === "x" ? `${target.value.toFixed(2)}x` : `${seconds(target.value)} s`} | ${target.unit === "x" ? `${target.atMost}x` : `${target.atMost} s`} | ${target.met ? "yes" : "**no**"} |`,
+        `| ${target.label}${target.paired ? " (*paired*)" : ""} | ${target.unit === "x" ? `${target.value.toFixed(2)}x` : `${seconds(target.value)} s`} | ${target.unit === "x" ? `${target.atMost}x` : `${target.atMost} s`} | ${target.met ? "yes" : "**no**"} |`,
     ),
     "",
     ...(report.notMeasured.length === 0 ? [] : [`Not measured: ${report.notMeasured.join("; ")}.`, ""]),

@@ -1,6 +1,6 @@
 /** The benchmark's arithmetic and report: medians, ratios of medians, targets, the Markdown table. */
 import { describe, expect, it } from "vitest";
-import { buildReport, evaluateTargets, renderMarkdown, summarize } from "../../bench/report";
+import { buildReport, evaluateTargets, pairedRatios, renderMarkdown, summarize } from "../../bench/report";
 
 describe("bench results", () => {
   it("summarizes samples as median, min and max (odd and even counts)", () => {
@@ -24,6 +24,25 @@ describe("bench results", () => {
       ["ratio", 0.8, true],
       ["noop", 11, false],
     ]);
+  });
+
+  it("judges paired measurements by the median of each pair's ratio, not by the ratio of the medians", () => {
+    // Each add sits next to its own host's floor: the floors spread, the adds' overhead does not.
+    const measurements = [
+      { id: "add", label: "a", samples: [96, 80, 150], bound: "" },
+      { id: "floor", label: "f", samples: [90, 70, 120], bound: "" },
+    ];
+    const [ofMedians, paired] = evaluateTargets(measurements, [
+      { label: "medians", of: ["add", "floor"], atMost: 1.1, unit: "x" },
+      { label: "paired", of: ["add", "floor"], atMost: 1.1, unit: "x", paired: true },
+    ]);
+    expect(ofMedians.value).toBeCloseTo(96 / 90);
+    expect(paired.value).toBeCloseTo(80 / 70);
+    expect(pairedRatios([110, 90, 130], [100, 80])).toEqual([1.1, 90 / 80]);
+    const markdown = renderMarkdown(
+      buildReport({ date: new Date("2026-11-21T12:00:00Z"), machine: { cores: 2, memoryGiB: 24, cpu: "cpu" }, mode: "full", measurements, targets: [{ label: "add / floor", of: ["add", "floor"], atMost: 1.2, unit: "x", paired: true }] }),
+    );
+    expect(markdown).toContain("| add / floor (*paired*) | 1.14x | 1.2x | yes |");
   });
 
   it("renders the table with the machine, the mode and each target", () => {
