@@ -17,10 +17,12 @@ export function parseCpuTimes(procStat: string): CpuTimes {
   // user nice system idle iowait irq softirq steal (guest time is already in user and nice)
   const [user, nice, system, idle, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
   const total = user + nice + system + idle + iowait + irq + softirq + steal;
-  return { busy: total - idle - iowait, total };
+  // Waiting on the disk counts as busy: writeback a measurement leaves behind (a host's files,
+  // a removed host's blocks discarded) slows the next one's package installation.
+  return { busy: total - idle, total };
 }
 
-/** The busy share of all cores between two readings (0 to 1). */
+/** The busy share (working or waiting on the disk) of all cores between two readings (0 to 1). */
 export function busyShare(before: CpuTimes, after: CpuTimes): number {
   const total = after.total - before.total;
   return total <= 0 ? 0 : (after.busy - before.busy) / total;

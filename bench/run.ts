@@ -123,13 +123,18 @@ class Bench {
   }
 
   /**
-   * Waits (bounded) until the machine is quiet: hosts just booted or services just started on
-   * the same cores would otherwise be timed with the measurement that follows. The lab's own
-   * steady load (a converged controller and its computes, idle) stays under the threshold.
+   * Waits (bounded) until the machine is quiet: hosts just booted, services just started or
+   * files still being written back on the same cores and disk would otherwise be timed with the
+   * measurement that follows. The lab's own steady load (a converged controller and its
+   * computes, idle) stays under the threshold.
    */
   async quiet(): Promise<void> {
+    // What the previous measurement wrote (and the blocks of a host it removed) reaches the disk
+    // now, not during the next measurement.
+    const synced = await timed(() => new Promise<void>((resolve, reject) => execFile("sync", (error) => (error ? reject(error) : resolve()))));
+    log(`sync took ${synced.toFixed(1)} s`);
     const result = await untilQuiet({ atMostBusy: 0.2, windowSeconds: 5, timeoutSeconds: 240 });
-    const busy = `${(result.busy * 100).toFixed(0)}% of the cores busy`;
+    const busy = `${(result.busy * 100).toFixed(0)}% of the cores busy or waiting on the disk`;
     log(result.quiet ? `quiet after ${result.waitedSeconds.toFixed(0)} s (${busy})` : `still ${busy} after ${result.waitedSeconds.toFixed(0)} s; measuring anyway`);
   }
 
@@ -353,7 +358,7 @@ async function measure(options: Options): Promise<{ measurements: Measurement[];
     measurement(`noop-${computes}`, `no-op pulumi up (${lab(computes)})`, "engine start, the program and one diff per step; no SSH"),
     measurement(`noop-${moreComputes}`, `no-op pulumi up (${lab(moreComputes)})`, "as above, a few more steps"),
     measurement("preview", "pulumi preview --diff after a one-key change", "engine start and the program; no SSH"),
-    measurement(`add-${computes}`, `add one compute to ${lab(computes)}`, "the new host's package installation (its floor), then about 12 s that do not shrink: engine and program, facts, nova-compute's first start, discover_hosts"),
+    measurement(`add-${computes}`, `add one compute to ${lab(computes)}`, "the new host's package installation (its floor), then about 14 s that do not shrink: engine and program, facts, nova-compute's first start, discover_hosts"),
     measurement(`add-${moreComputes}`, `add one compute to ${lab(moreComputes)}`, "as above"),
     measurement(`host-floor-${computes}`, `floor of the compute added to ${lab(computes)}: its packages alone, on the same fresh host image`, "apt/dpkg"),
     measurement(`host-floor-${moreComputes}`, `floor of the compute added to ${lab(moreComputes)}: its packages alone, on the same fresh host image`, "apt/dpkg"),

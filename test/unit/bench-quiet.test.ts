@@ -6,9 +6,10 @@ const stat = (user: number, system: number, idle: number, iowait: number) =>
   `cpu  ${user} 0 ${system} ${idle} ${iowait} 0 0 0 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\nintr 1 2 3\n`;
 
 describe("bench quiet wait", () => {
-  it("counts busy time from the aggregate cpu line, idle and iowait as not busy", () => {
-    expect(parseCpuTimes(stat(100, 50, 800, 50))).toEqual({ busy: 150, total: 1000 });
-    expect(busyShare(parseCpuTimes(stat(100, 50, 800, 50)), parseCpuTimes(stat(400, 150, 1300, 150)))).toBeCloseTo(400 / 1000);
+  it("counts busy time from the aggregate cpu line, waiting on the disk as busy", () => {
+    expect(parseCpuTimes(stat(100, 50, 800, 50))).toEqual({ busy: 200, total: 1000 });
+    expect(busyShare(parseCpuTimes(stat(100, 50, 800, 50)), parseCpuTimes(stat(400, 150, 1300, 150)))).toBeCloseTo(500 / 1000);
+    expect(busyShare(parseCpuTimes(stat(0, 0, 100, 0)), parseCpuTimes(stat(0, 0, 150, 50)))).toBeCloseTo(0.5);
     expect(() => parseCpuTimes("intr 1 2 3\n")).toThrow(/no aggregate cpu line/);
   });
 
