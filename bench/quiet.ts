@@ -49,11 +49,10 @@ const sleep = (seconds: number) => new Promise((resolve) => setTimeout(resolve, 
 /** Waits, window after window, until one window is quiet or the time is up. */
 export async function untilQuiet(options: QuietOptions, read: () => CpuTimes = readCpuTimes): Promise<QuietResult> {
   const started = Date.now();
-  let busy = 1;
   for (;;) {
     const before = read();
     await sleep(options.windowSeconds);
-    busy = busyShare(before, read());
+    const busy = busyShare(before, read());
     const waitedSeconds = (Date.now() - started) / 1000;
     if (busy <= options.atMostBusy) return { quiet: true, waitedSeconds, busy };
     if (waitedSeconds >= options.timeoutSeconds) return { quiet: false, waitedSeconds, busy };

@@ -327,16 +327,16 @@ async function measure(options: Options): Promise<{ measurements: Measurement[];
     for (let run = 0; run < runs; run++) record(`noop-${computes}`, await bench.noop());
     for (const value of await bench.previewAfterOneKey(runs)) record("preview", value);
     // Each add right after its own host's floor, next to the same lab: the pair's ratio is the figure.
-    for (let run = 0; run < runs; run++) {
-      record(`host-floor-${computes}`, await bench.addedHostFloor(computes));
-      record(`add-${computes}`, await bench.addOneCompute(computes));
-    }
+    const addsWithTheirFloors = async (count: number) => {
+      for (let run = 0; run < runs; run++) {
+        record(`host-floor-${count}`, await bench.addedHostFloor(count));
+        record(`add-${count}`, await bench.addOneCompute(count));
+      }
+    };
+    await addsWithTheirFloors(computes);
     await bench.growTo(moreComputes);
     for (let run = 0; run < runs; run++) record(`noop-${moreComputes}`, await bench.noop());
-    for (let run = 0; run < runs; run++) {
-      record(`host-floor-${moreComputes}`, await bench.addedHostFloor(moreComputes));
-      record(`add-${moreComputes}`, await bench.addOneCompute(moreComputes));
-    }
+    await addsWithTheirFloors(moreComputes);
   } catch (error) {
     stoppedBy = messageOf(error);
     log(`stopped early: ${stoppedBy}`);

@@ -2,6 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { buildReport, evaluateTargets, pairedRatios, renderMarkdown, summarize } from "../../bench/report";
 
+/** The date and machine of every report built here. */
+const where = { date: new Date("2026-11-21T12:00:00Z"), machine: { cores: 2, memoryGiB: 24, cpu: "test cpu" } };
+
 describe("bench results", () => {
   it("summarizes samples as median, min and max (odd and even counts)", () => {
     expect(summarize([30, 10, 20])).toEqual({ median: 20, min: 10, max: 30, runs: 3 });
@@ -40,15 +43,14 @@ describe("bench results", () => {
     expect(paired.value).toBeCloseTo(80 / 70);
     expect(pairedRatios([110, 90, 130], [100, 80])).toEqual([1.1, 90 / 80]);
     const markdown = renderMarkdown(
-      buildReport({ date: new Date("2026-11-21T12:00:00Z"), machine: { cores: 2, memoryGiB: 24, cpu: "cpu" }, mode: "full", measurements, targets: [{ label: "add / floor", of: ["add", "floor"], atMost: 1.2, unit: "x", paired: true }] }),
+      buildReport({ ...where, mode: "full", measurements, targets: [{ label: "add / floor", of: ["add", "floor"], atMost: 1.2, unit: "x", paired: true }] }),
     );
     expect(markdown).toContain("| add / floor (*paired*) | 1.14x | 1.2x | yes |");
   });
 
   it("renders the table with the machine, the mode and each target", () => {
     const report = buildReport({
-      date: new Date("2026-11-21T12:00:00Z"),
-      machine: { cores: 2, memoryGiB: 24, cpu: "test cpu" },
+      ...where,
       mode: "quick",
       measurements: [{ id: "preview", label: "preview", samples: [3.21], bound: "engine start" }],
       targets: [{ label: "preview", of: ["preview"], atMost: 8, unit: "s" }],
@@ -62,8 +64,7 @@ describe("bench results", () => {
 
   it("keeps what a run measured before it stopped, and says why it stopped and what is missing", () => {
     const report = buildReport({
-      date: new Date("2026-11-21T12:00:00Z"),
-      machine: { cores: 2, memoryGiB: 24, cpu: "test cpu" },
+      ...where,
       mode: "full",
       measurements: [
         { id: "baseline", label: "the guide", samples: [700], bound: "" },
