@@ -29,6 +29,17 @@ const enabledUnits: readonly { readonly unit: string; readonly wantedBy: string 
   { unit: "systemd-networkd-wait-online.service", wantedBy: "network-online.target" },
 ];
 
+/**
+ * journald keeps each host's journal in memory. The hosts share this machine's one disk, so a
+ * persistent journal on each is write load the lab does not need. Also, with persistent storage,
+ * systemd-journal-flush.service must copy the boot's journal to /var at boot, and on a loaded
+ * machine it timed out and failed the boot. Lab hosts are thrown away, so nothing needs their
+ * journal after them.
+ */
+export function renderJournaldConfig(): string {
+  return ["# Written by nova-installer lab.", "[Journal]", "Storage=volatile", "RuntimeMaxUse=64M", ""].join("\n");
+}
+
 /** sshd: root by key only, and only the host key this lab generated and pinned. */
 export function renderSshdConfig(): string {
   return [
@@ -77,6 +88,7 @@ export function hostLayerEntries(input: HostLayerInput): LayerEntry[] {
     ),
     ...maskedUnits.map((unit): LayerEntry => ({ kind: "symlink", path: `/etc/systemd/system/${unit}`, target: "/dev/null" })),
     file("/etc/ssh/sshd_config.d/nova-lab.conf", renderSshdConfig()),
+    file("/etc/systemd/journald.conf.d/nova-lab.conf", renderJournaldConfig()),
     { kind: "directory", path: "/root/.ssh", mode: 0o700 },
     file("/root/.ssh/authorized_keys", `${input.authorizedKey.trim()}\n`, 0o600),
   ];

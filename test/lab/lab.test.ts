@@ -82,6 +82,8 @@ describe.runIf(process.getuid?.() === 0)("lab (1 controller + 1 compute)", () =>
       const failed = await sh(host.name, "systemctl list-units --failed --plain --no-legend");
       expect(["running", "degraded"], `${host.name} is ${state}; failed units:\n${failed}`).toContain(state);
       expect(failed, `${host.name} failed units`).toBe("");
+      // The journal stays in memory (lab/host-files.ts): nothing was flushed out of /run.
+      expect(await sh(host.name, "test -e /run/log/journal/$(cat /etc/machine-id)/system.journal && echo in-memory")).toBe("in-memory");
     }
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultLabSpec } from "../../lab/config";
-import { LayerEntry, hostLayerEntries, maskedUnits, renderSshdConfig } from "../../lab/host-files";
+import { LayerEntry, hostLayerEntries, maskedUnits, renderJournaldConfig, renderSshdConfig } from "../../lab/host-files";
 import { planHosts } from "../../lab/network";
 
 const hosts = planHosts(defaultLabSpec, 2);
@@ -30,6 +30,11 @@ describe("lab host files", () => {
     expect(entries.get("/etc/systemd/network/10-nova-lab.network")).toMatchObject({ content: expect.stringContaining("Address=10.241.0.11/24") });
     expect(entries.get("/etc/systemd/system/multi-user.target.wants/systemd-networkd.service")).toMatchObject({ kind: "symlink" });
     for (const unit of maskedUnits) expect(entries.get(`/etc/systemd/system/${unit}`)).toMatchObject({ kind: "symlink", target: "/dev/null" });
+  });
+
+  it("keeps the journal in memory, so boot has no journal to flush to the shared disk", () => {
+    expect(entries.get("/etc/systemd/journald.conf.d/nova-lab.conf")).toMatchObject({ content: renderJournaldConfig() });
+    expect(renderJournaldConfig()).toMatch(/^\[Journal\]\nStorage=volatile$/m);
   });
 
   it("writes a machine id only when given one, and checks it", () => {
