@@ -62,8 +62,17 @@ class Bench {
   readonly stack = `bench-${process.pid}`;
   inventory!: Inventory;
 
-  /** @param hostStart "installed" in quick mode: hosts start with their packages installed. */
-  constructor(hostStart: HostStart) {
+  /**
+   * @param hostStart "installed" in quick mode: hosts start with their packages installed.
+   * @param logDir where each timed `pulumi up` and preview leaves its output (each step's
+   *   duration is in it), and each added compute its nova-compute log: a slow sample can be
+   *   explained after the run.
+   */
+  constructor(
+    hostStart: HostStart,
+    readonly logDir: string,
+  ) {
+    fs.mkdirSync(logDir, { recursive: true });
     process.env.NOVA_INSTALLER_STATE = this.stateDir;
     this.context = labContext({ spec, stateDir: path.join(this.stateDir, "lab"), write: (line) => log(line.trim()), hostStart });
   }
@@ -147,15 +156,28 @@ class Bench {
     await writeLabStack(this.stack, this.inventory, { hostilePasswords: false });
   }
 
-  async up(): Promise<void> {
-    await pulumiOrThrow(["up", "--yes", "--skip-preview", "--non-interactive", "--stack", this.stack]);
+  /** `pulumi up`, its output kept as `${logDir}/${label}.log` whether it succeeds or not. */
+  async up(label: string): Promise<void> {
+    await this.pulumiLogged(label, ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", this.stack]);
+  }
+
+  async pulumiLogged(label: string, args: readonly string[]): Promise<void> {
+    const run = await runPulumi(args);
+    fs.writeFileSync(path.join(this.logDir, `${label}.log`), `$ pulumi ${args.join(" ")}\n${run.stdout}${run.stderr}`);
+    if (run.exitCode !== 0) throw new Error(`pulumi ${args[0]} failed (exit ${run.exitCode}); its output is in ${path.join(this.logDir, `${label}.log`)}:\n${run.stderr || run.stdout.slice(-3000)}`);
+  }
+
+  /** What the added compute's nova-compute logged, kept next to the add's output. */
+  async keepComputeLog(label: string, name: string): Promise<void> {
+    const result = await runCommand(this.endpoint(name), "journalctl --no-pager -o short-precise -u nova-compute; tail -n 400 /var/log/nova/nova-compute.log", { timeoutMs: 60_000 });
+    fs.writeFileSync(path.join(this.logDir, `${label}.nova-compute.log`), result.stdout + result.stderr);
   }
 
   /** 1. Cold converge from bare hosts with `pulumi up` (the stack written first, not timed). */
-  async converge(computes: number): Promise<number> {
+  async converge(computes: number, label: string): Promise<number> {
     await this.freshLab(computes);
     await this.writeStack();
-    return timed(() => this.up());
+    return timed(() => this.up(label));
   }
 
   /** 2. The same hosts converged by the install guide's steps, literally and sequentially. */
@@ -238,9 +260,9 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
   }
 
   /** 4. No-op `pulumi up` on the converged lab. */
-  async noop(): Promise<number> {
+  async noop(label: string): Promise<number> {
     await this.quiet();
-    return timed(() => this.up());
+    return timed(() => this.up(label));
   }
 
   /** 5. `pulumi preview --diff` after a one-key change (reverted afterwards). */
@@ -249,7 +271,7 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
     const samples: number[] = [];
     for (let run = 0; run < runs; run++) {
       await this.quiet();
-      samples.push(await timed(() => pulumiOrThrow(["preview", "--diff", "--non-interactive", "--stack", this.stack])));
+      samples.push(await timed(() => this.pulumiLogged(`preview-${run + 1}`, ["preview", "--diff", "--non-interactive", "--stack", this.stack])));
     }
     await pulumiOrThrow(["config", "rm", "--stack", this.stack, "configOverrides"]);
     return samples;
@@ -259,15 +281,16 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
    * 6. Adding one compute to the converged lab of `computes` with `pulumi up`, on a fresh host;
    * it is removed again after (the stack forgets it, then the lab drops it).
    */
-  async addOneCompute(computes: number): Promise<number> {
+  async addOneCompute(computes: number, label: string): Promise<number> {
     const name = `compute${computes + 1}`;
     this.inventory = await labUp(this.context, computes + 1);
     await this.writeStack();
     await this.quiet();
-    const add = await timed(() => this.up());
+    const add = await timed(() => this.up(label));
+    await this.keepComputeLog(label, name);
     const fewer = { ...this.inventory, hosts: this.inventory.hosts.filter((host) => host.name !== name) };
     await writeLabStack(this.stack, fewer, { hostilePasswords: false });
-    await this.up();
+    await this.up(`${label}-removed`);
     await closeAllConnections();
     this.inventory = await labUp(this.context, computes);
     return add;
@@ -291,7 +314,7 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
   async growTo(computes: number): Promise<void> {
     this.inventory = await labUp(this.context, computes);
     await this.writeStack();
-    await this.up();
+    await this.up(`grow-to-${computes}`);
   }
 
   async dispose(): Promise<void> {
@@ -306,8 +329,8 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** What a run measured, and why it stopped early when it did (what it measured before is kept). */
-async function measure(options: Options): Promise<{ measurements: Measurement[]; stoppedBy?: string }> {
-  const bench = new Bench(options.quick ? "installed" : "bare");
+async function measure(options: Options, logDir: string): Promise<{ measurements: Measurement[]; stoppedBy?: string }> {
+  const bench = new Bench(options.quick ? "installed" : "bare", logDir);
   const { runs, computes, moreComputes } = options;
   const samples = (id: string) => (all[id] ??= []);
   const all: Record<string, number[]> = {};
@@ -322,20 +345,20 @@ async function measure(options: Options): Promise<{ measurements: Measurement[];
       record("baseline", await bench.baseline(computes));
       record("floor", await bench.floor(computes));
       // Last, so the lab stays converged for what follows.
-      record("converge", await bench.converge(computes));
+      record("converge", await bench.converge(computes, `converge-${run}`));
     }
-    for (let run = 0; run < runs; run++) record(`noop-${computes}`, await bench.noop());
+    for (let run = 1; run <= runs; run++) record(`noop-${computes}`, await bench.noop(`noop-${computes}-${run}`));
     for (const value of await bench.previewAfterOneKey(runs)) record("preview", value);
     // Each add right after its own host's floor, next to the same lab: the pair's ratio is the figure.
     const addsWithTheirFloors = async (count: number) => {
-      for (let run = 0; run < runs; run++) {
+      for (let run = 1; run <= runs; run++) {
         record(`host-floor-${count}`, await bench.addedHostFloor(count));
-        record(`add-${count}`, await bench.addOneCompute(count));
+        record(`add-${count}`, await bench.addOneCompute(count, `add-${count}-${run}`));
       }
     };
     await addsWithTheirFloors(computes);
     await bench.growTo(moreComputes);
-    for (let run = 0; run < runs; run++) record(`noop-${moreComputes}`, await bench.noop());
+    for (let run = 1; run <= runs; run++) record(`noop-${moreComputes}`, await bench.noop(`noop-${moreComputes}-${run}`));
     await addsWithTheirFloors(moreComputes);
   } catch (error) {
     stoppedBy = messageOf(error);
@@ -381,11 +404,14 @@ async function main(): Promise<void> {
   const argv = await yargs(hideBin(process.argv))
     .option("runs", { type: "number", default: 3, describe: "Runs of each measurement (at least 3 for results)" })
     .option("quick", { type: "boolean", default: false, describe: "One run each on labs of 1 and 2 computes: proves the script works" })
-    .option("out", { type: "string", default: path.join(__dirname), describe: "Directory for RESULTS.md and results.json" })
+    .option("out", { type: "string", default: path.join(__dirname), describe: "Directory for RESULTS.md, results.json and logs/ (each timed pulumi run's output)" })
     .strict()
     .parseAsync();
   const options: Options = argv.quick ? { runs: 1, quick: true, computes: 1, moreComputes: 2 } : { runs: argv.runs, quick: false, computes: 2, moreComputes: 4 };
-  const { measurements, stoppedBy } = await measure(options);
+  // This run's logs only: a sample is explained by its own run's output.
+  const logDir = path.join(argv.out, "logs");
+  fs.rmSync(logDir, { recursive: true, force: true });
+  const { measurements, stoppedBy } = await measure(options, logDir);
   const report = buildReport({
     date: new Date(),
     machine: { cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), cpu: os.cpus()[0]?.model ?? "unknown" },
