@@ -65,7 +65,7 @@ class Bench {
   /**
    * @param hostStart "installed" in quick mode: hosts start with their packages installed.
    * @param logDir where each timed `pulumi up` and preview leaves its output (each step's
-   *   duration is in it), and each added compute its nova-compute log: a slow sample can be
+   *   duration is in it), and each added compute its journal and nova-compute log: a slow sample can be
    *   explained after the run.
    */
   constructor(
@@ -167,9 +167,12 @@ class Bench {
     if (run.exitCode !== 0) throw new Error(`pulumi ${args[0]} failed (exit ${run.exitCode}); its output is in ${path.join(this.logDir, `${label}.log`)}:\n${run.stderr || run.stdout.slice(-3000)}`);
   }
 
-  /** What the added compute's nova-compute logged, kept next to the add's output. */
+  /**
+   * What the added compute logged since it booted (its whole journal: sshd's logins, systemd's
+   * jobs, nova-compute), kept next to the add's output.
+   */
   async keepComputeLog(label: string, name: string): Promise<void> {
-    const result = await runCommand(this.endpoint(name), "journalctl --no-pager -o short-precise -u nova-compute; tail -n 400 /var/log/nova/nova-compute.log", { timeoutMs: 60_000 });
+    const result = await runCommand(this.endpoint(name), "journalctl -b --no-pager -o short-precise; tail -n 400 /var/log/nova/nova-compute.log", { timeoutMs: 60_000 });
     fs.writeFileSync(path.join(this.logDir, `${label}.nova-compute.log`), result.stdout + result.stderr);
   }
 
