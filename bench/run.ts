@@ -65,8 +65,8 @@ class Bench {
   /**
    * @param hostStart "installed" in quick mode: hosts start with their packages installed.
    * @param logDir where each timed `pulumi up` and preview leaves its output (each step's
-   *   duration is in it), and each added compute its journal and nova-compute log: a slow sample can be
-   *   explained after the run.
+   *   duration is in it), and each added compute its journal and nova-compute log: a slow
+   *   sample can be explained after the run.
    */
   constructor(
     hostStart: HostStart,
@@ -163,8 +163,9 @@ class Bench {
 
   async pulumiLogged(label: string, args: readonly string[]): Promise<void> {
     const run = await runPulumi(args);
-    fs.writeFileSync(path.join(this.logDir, `${label}.log`), `$ pulumi ${args.join(" ")}\n${run.stdout}${run.stderr}`);
-    if (run.exitCode !== 0) throw new Error(`pulumi ${args[0]} failed (exit ${run.exitCode}); its output is in ${path.join(this.logDir, `${label}.log`)}:\n${run.stderr || run.stdout.slice(-3000)}`);
+    const logFile = path.join(this.logDir, `${label}.log`);
+    fs.writeFileSync(logFile, `$ pulumi ${args.join(" ")}\n${run.stdout}${run.stderr}`);
+    if (run.exitCode !== 0) throw new Error(`pulumi ${args[0]} failed (exit ${run.exitCode}); its output is in ${logFile}:\n${run.stderr || run.stdout.slice(-3000)}`);
   }
 
   /**
@@ -173,7 +174,7 @@ class Bench {
    */
   async keepComputeLog(label: string, name: string): Promise<void> {
     const result = await runCommand(this.endpoint(name), "journalctl -b --no-pager -o short-precise; tail -n 400 /var/log/nova/nova-compute.log", { timeoutMs: 60_000 });
-    fs.writeFileSync(path.join(this.logDir, `${label}.nova-compute.log`), result.stdout + result.stderr);
+    fs.writeFileSync(path.join(this.logDir, `${label}.journal.log`), result.stdout + result.stderr);
   }
 
   /** 1. Cold converge from bare hosts with `pulumi up` (the stack written first, not timed). */
