@@ -83,6 +83,8 @@ export interface BenchReport {
   readonly date: string;
   readonly machine: { readonly cores: number; readonly memoryGiB: number; readonly cpu: string };
   readonly mode: "full" | "quick";
+  /** Only the adds and their floors were measured (`--adds-only`). Default false. */
+  readonly addsOnly?: boolean;
   readonly measurements: readonly (Measurement & Summary)[];
   readonly targets: readonly TargetResult[];
   /** Labels of the measurements without a sample: the run stopped before them. */
@@ -95,6 +97,7 @@ export function buildReport(options: {
   date: Date;
   machine: BenchReport["machine"];
   mode: BenchReport["mode"];
+  addsOnly?: boolean;
   measurements: readonly Measurement[];
   targets: readonly Target[];
   stoppedBy?: string;
@@ -104,6 +107,7 @@ export function buildReport(options: {
     date: options.date.toISOString(),
     machine: options.machine,
     mode: options.mode,
+    ...(options.addsOnly ? { addsOnly: true } : {}),
     measurements: measured.map((measurement) => ({ ...measurement, ...summarize(measurement.samples) })),
     targets: evaluateTargets(options.measurements, options.targets),
     notMeasured: options.measurements.filter((measurement) => measurement.samples.length === 0).map((measurement) => measurement.label),
@@ -117,8 +121,9 @@ export function renderMarkdown(report: BenchReport): string {
   const lines = [
     "# Benchmark results",
     "",
-    `Produced by \`bench/run.sh${report.mode === "quick" ? " --quick" : ""}\` on ${report.date.slice(0, 10)}: ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memoryGiB} GiB.` +
-      (report.mode === "quick" ? " **Quick mode: one run of each, smaller labs, hosts started with their packages installed; figures prove the script works, they are not results.**" : ""),
+    `Produced by \`bench/run.sh${report.mode === "quick" ? " --quick" : ""}${report.addsOnly ? " --adds-only" : ""}\` on ${report.date.slice(0, 10)}: ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memoryGiB} GiB.` +
+      (report.mode === "quick" ? " **Quick mode: one run of each, smaller labs, hosts started with their packages installed; figures prove the script works, they are not results.**" : "") +
+      (report.addsOnly ? " Adds only: the adds and their hosts' floors, on a lab converged once first; the other figures were not taken." : ""),
     "",
     ...(report.stoppedBy === undefined ? [] : [`**The run stopped early: ${report.stoppedBy}.** What it measured before is below.`, ""]),
     "| measurement | median (s) | min | max | runs | what bounds it |",

@@ -30,7 +30,7 @@ import { closeAllConnections, runCommand, SshEndpoint } from "../remote/ssh";
 import { passwordNames } from "../render/configFiles";
 import { databaseGrantsScript, passwordVariable } from "../steps/mariadb";
 import { installPackagesScript } from "../steps/packages";
-import { untilQuiet } from "./quiet";
+import { parseChildrenCpuTicks, parseCpuTimes, untilQuiet } from "./quiet";
 import { buildReport, Measurement, renderMarkdown, Target } from "./report";
 
 const spec: LabSpec = { name: "bench", bridge: "nova-bench0", subnet: "10.245.0.0/24" };
@@ -43,6 +43,8 @@ interface Options {
   readonly computes: number;
   /** Computes of the second scale-out lab. */
   readonly moreComputes: number;
+  /** Only the adds and their floors, on a lab converged once first (its converge is not a figure). */
+  readonly addsOnly: boolean;
 }
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -53,6 +55,21 @@ async function timed(action: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
+/**
+ * CPU seconds so far, in clock ticks (USER_HZ, 100 on Linux): of the whole machine (busy, lab
+ * hosts included: they share its kernel), and of this process's finished children (a `pulumi`
+ * run counts with the language host, the program and the providers it waited for).
+ */
+/** Linux reports CPU time in /proc in USER_HZ ticks, 100 a second on every architecture. */
+const ticksPerSecond = 100;
+
+function cpuTicks(): { machine: number; children: number } {
+  return {
+    machine: parseCpuTimes(fs.readFileSync("/proc/stat", "utf8")).busy,
+    children: parseChildrenCpuTicks(fs.readFileSync("/proc/self/stat", "utf8")),
+  };
+}
+
 /** Guide-style passwords (letters and digits): the hand-run guide pastes them verbatim, so both tools get the same. */
 const passwords: Record<string, string> = Object.fromEntries(passwordNames.map((name) => [name, generatePassword(name, 24, false)]));
 
@@ -61,6 +78,7 @@ class Bench {
   readonly context: LabContext;
   readonly stack = `bench-${process.pid}`;
   inventory!: Inventory;
+  readonly cpuLog: string;
 
   /**
    * @param hostStart "installed" in quick mode: hosts start with their packages installed.
@@ -72,7 +90,9 @@ class Bench {
     hostStart: HostStart,
     readonly logDir: string,
   ) {
+    this.cpuLog = path.join(logDir, "cpu.tsv");
     fs.mkdirSync(logDir, { recursive: true });
+    fs.writeFileSync(this.cpuLog, "label\tseconds\tmachine_cpu_seconds\tpulumi_cpu_seconds\n");
     process.env.NOVA_INSTALLER_STATE = this.stateDir;
     this.context = labContext({ spec, stateDir: path.join(this.stateDir, "lab"), write: (line) => log(line.trim()), hostStart });
   }
@@ -147,6 +167,22 @@ class Bench {
     log(result.quiet ? `quiet after ${result.waitedSeconds.toFixed(0)} s (${busy})` : `still ${busy} after ${result.waitedSeconds.toFixed(0)} s; measuring anyway`);
   }
 
+  /**
+   * Times `action` and records, in `${logDir}/cpu.tsv` and the log, the CPU time spent meanwhile
+   * by the whole machine (lab hosts included) and by this process's children (a timed `pulumi`
+   * run: the engine, the language host, the program and the providers): an add slower than its
+   * floor shows whether the engine's own processes took the cores from dpkg.
+   */
+  async measured(label: string, action: () => Promise<unknown>): Promise<number> {
+    const before = cpuTicks();
+    const seconds = await timed(action);
+    const after = cpuTicks();
+    const [machine, children] = [after.machine - before.machine, after.children - before.children].map((ticks) => ticks / ticksPerSecond);
+    fs.appendFileSync(this.cpuLog, `${label}\t${seconds.toFixed(1)}\t${machine.toFixed(1)}\t${children.toFixed(1)}\n`);
+    log(`${label}: ${seconds.toFixed(1)} s; CPU meanwhile: the machine ${machine.toFixed(1)} s, pulumi and its plugins ${children.toFixed(1)} s`);
+    return seconds;
+  }
+
   async writeStack(): Promise<void> {
     const select = await runPulumi(["stack", "select", this.stack]);
     if (select.exitCode !== 0) await pulumiOrThrow(["stack", "init", this.stack]);
@@ -181,16 +217,17 @@ class Bench {
   async converge(computes: number, label: string): Promise<number> {
     await this.freshLab(computes);
     await this.writeStack();
-    return timed(() => this.up(label));
+    return this.measured(label, () => this.up(label));
   }
 
   /** 2. The same hosts converged by the install guide's steps, literally and sequentially. */
-  async baseline(computes: number): Promise<number> {
+  async baseline(computes: number, label: string): Promise<number> {
     await this.freshLab(computes);
     const passwordsFile = path.join(this.stateDir, "guide-passwords.json");
     fs.writeFileSync(passwordsFile, JSON.stringify(passwords), { mode: 0o600 });
     const inventoryFile = path.join(this.context.stateDir, "inventory.json");
-    return timed(
+    return this.measured(
+      label,
       () =>
         new Promise<void>((resolve, reject) =>
           execFile("bash", [path.join(__dirname, "guide-baseline.sh"), inventoryFile], { env: { ...process.env, BENCH_PASSWORDS_FILE: passwordsFile }, maxBuffer: 256 * 1024 * 1024 }, (error, _stdout, stderr) =>
@@ -201,10 +238,10 @@ class Bench {
   }
 
   /** 3. The floor: package installation on every host at once, then the database syncs. */
-  async floor(computes: number): Promise<number> {
+  async floor(computes: number, label: string): Promise<number> {
     await this.freshLab(computes);
     const computeNames = this.inventory.hosts.filter((host) => host.role === "compute").map((host) => host.name);
-    return timed(() => Promise.all([this.controllerFloor(), ...computeNames.map((name) => this.computeFloor(name))]));
+    return this.measured(label, () => Promise.all([this.controllerFloor(), ...computeNames.map((name) => this.computeFloor(name))]));
   }
 
   async computeFloor(name: string): Promise<void> {
@@ -266,7 +303,7 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
   /** 4. No-op `pulumi up` on the converged lab. */
   async noop(label: string): Promise<number> {
     await this.quiet();
-    return timed(() => this.up(label));
+    return this.measured(label, () => this.up(label));
   }
 
   /** 5. `pulumi preview --diff` after a one-key change (reverted afterwards). */
@@ -275,7 +312,7 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
     const samples: number[] = [];
     for (let run = 0; run < runs; run++) {
       await this.quiet();
-      samples.push(await timed(() => this.pulumiLogged(`preview-${run + 1}`, ["preview", "--diff", "--non-interactive", "--stack", this.stack])));
+      samples.push(await this.measured(`preview-${run + 1}`, () => this.pulumiLogged(`preview-${run + 1}`, ["preview", "--diff", "--non-interactive", "--stack", this.stack])));
     }
     await pulumiOrThrow(["config", "rm", "--stack", this.stack, "configOverrides"]);
     return samples;
@@ -290,7 +327,7 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
     this.inventory = await labUp(this.context, computes + 1);
     await this.writeStack();
     await this.quiet();
-    const add = await timed(() => this.up(label));
+    const add = await this.measured(label, () => this.up(label));
     await this.keepComputeLog(label, name);
     const fewer = { ...this.inventory, hosts: this.inventory.hosts.filter((host) => host.name !== name) };
     await writeLabStack(this.stack, fewer, { hostilePasswords: false });
@@ -305,11 +342,11 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
    * `computes` (which it does not join): the same host, from the same image, that the add
    * which follows it gets, next to the same lab.
    */
-  async addedHostFloor(computes: number): Promise<number> {
+  async addedHostFloor(computes: number, label: string): Promise<number> {
     const name = `compute${computes + 1}`;
     this.inventory = await labUp(this.context, computes + 1);
     await this.quiet();
-    const hostFloor = await timed(() => this.computeFloor(name));
+    const hostFloor = await this.measured(label, () => this.computeFloor(name));
     await closeAllConnections();
     this.inventory = await labUp(this.context, computes);
     return hostFloor;
@@ -339,31 +376,40 @@ async function measure(options: Options, logDir: string): Promise<{ measurements
   const samples = (id: string) => (all[id] ??= []);
   const all: Record<string, number[]> = {};
   let stoppedBy: string | undefined;
-  const record = (id: string, value: number) => {
-    samples(id).push(value);
-    log(`${id}: ${value.toFixed(1)} s`);
+  // Each value was logged as it was measured (Bench.measured).
+  const record = (id: string, value: number) => samples(id).push(value);
+  // Each add next to its own host's floor, on the same lab: the pair's ratio is the figure. The
+  // order alternates (floor first, then add first, ...), so neither side of a pair always comes
+  // right after the same thing (the other's host removed, its writes still on the disk).
+  const addsWithTheirFloors = async (count: number) => {
+    for (let run = 1; run <= runs; run++) {
+      const floor = async () => record(`host-floor-${count}`, await bench.addedHostFloor(count, `host-floor-${count}-${run}`));
+      const add = async () => record(`add-${count}`, await bench.addOneCompute(count, `add-${count}-${run}`));
+      for (const step of run % 2 === 1 ? [floor, add] : [add, floor]) await step();
+    }
   };
   try {
-    for (let run = 1; run <= runs; run++) {
-      log(`run ${run}/${runs}: guide baseline, floor, installer, each on fresh hosts (1 controller + ${computes})`);
-      record("baseline", await bench.baseline(computes));
-      record("floor", await bench.floor(computes));
-      // Last, so the lab stays converged for what follows.
-      record("converge", await bench.converge(computes, `converge-${run}`));
-    }
-    for (let run = 1; run <= runs; run++) record(`noop-${computes}`, await bench.noop(`noop-${computes}-${run}`));
-    for (const value of await bench.previewAfterOneKey(runs)) record("preview", value);
-    // Each add right after its own host's floor, next to the same lab: the pair's ratio is the figure.
-    const addsWithTheirFloors = async (count: number) => {
+    if (options.addsOnly) {
+      log(`adds only: converging a lab of 1 controller + ${computes} computes first (not a figure)`);
+      await bench.converge(computes, "converge-setup");
+      await addsWithTheirFloors(computes);
+      await bench.growTo(moreComputes);
+      await addsWithTheirFloors(moreComputes);
+    } else {
       for (let run = 1; run <= runs; run++) {
-        record(`host-floor-${count}`, await bench.addedHostFloor(count));
-        record(`add-${count}`, await bench.addOneCompute(count, `add-${count}-${run}`));
+        log(`run ${run}/${runs}: guide baseline, floor, installer, each on fresh hosts (1 controller + ${computes})`);
+        record("baseline", await bench.baseline(computes, `baseline-${run}`));
+        record("floor", await bench.floor(computes, `floor-${run}`));
+        // Last, so the lab stays converged for what follows.
+        record("converge", await bench.converge(computes, `converge-${run}`));
       }
-    };
-    await addsWithTheirFloors(computes);
-    await bench.growTo(moreComputes);
-    for (let run = 1; run <= runs; run++) record(`noop-${moreComputes}`, await bench.noop(`noop-${moreComputes}-${run}`));
-    await addsWithTheirFloors(moreComputes);
+      for (let run = 1; run <= runs; run++) record(`noop-${computes}`, await bench.noop(`noop-${computes}-${run}`));
+      for (const value of await bench.previewAfterOneKey(runs)) record("preview", value);
+      await addsWithTheirFloors(computes);
+      await bench.growTo(moreComputes);
+      for (let run = 1; run <= runs; run++) record(`noop-${moreComputes}`, await bench.noop(`noop-${moreComputes}-${run}`));
+      await addsWithTheirFloors(moreComputes);
+    }
   } catch (error) {
     stoppedBy = messageOf(error);
     log(`stopped early: ${stoppedBy}`);
@@ -408,10 +454,16 @@ async function main(): Promise<void> {
   const argv = await yargs(hideBin(process.argv))
     .option("runs", { type: "number", default: 3, describe: "Runs of each measurement (at least 3 for results)" })
     .option("quick", { type: "boolean", default: false, describe: "One run each on labs of 1 and 2 computes: proves the script works" })
+    .option("adds-only", {
+      type: "boolean",
+      default: false,
+      describe: "Only the adds and their host floors (a lab converged once first, not timed as a figure): the faster loop for that figure",
+    })
     .option("out", { type: "string", default: path.join(__dirname), describe: "Directory for RESULTS.md, results.json and logs/ (each timed pulumi run's output)" })
     .strict()
     .parseAsync();
-  const options: Options = argv.quick ? { runs: 1, quick: true, computes: 1, moreComputes: 2 } : { runs: argv.runs, quick: false, computes: 2, moreComputes: 4 };
+  const sizes = argv.quick ? { runs: 1, quick: true, computes: 1, moreComputes: 2 } : { runs: argv.runs, quick: false, computes: 2, moreComputes: 4 };
+  const options: Options = { ...sizes, addsOnly: argv.addsOnly };
   // This run's logs only: a sample is explained by its own run's output.
   const logDir = path.join(argv.out, "logs");
   fs.rmSync(logDir, { recursive: true, force: true });
@@ -420,6 +472,7 @@ async function main(): Promise<void> {
     date: new Date(),
     machine: { cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), cpu: os.cpus()[0]?.model ?? "unknown" },
     mode: options.quick ? "quick" : "full",
+    addsOnly: options.addsOnly,
     measurements,
     targets: targets(options),
     stoppedBy,

@@ -62,6 +62,13 @@ describe("bench results", () => {
     expect(markdown).toContain("| preview | 3.2 s | 8 s | yes |");
   });
 
+  it("says when only the adds were measured, and how", () => {
+    const adds = { ...where, mode: "full" as const, measurements: [{ id: "add-2", label: "add one compute", samples: [90], bound: "" }], targets: [] };
+    expect(renderMarkdown(buildReport({ ...adds, addsOnly: true }))).toContain("`bench/run.sh --adds-only`");
+    expect(renderMarkdown(buildReport({ ...adds, addsOnly: true }))).toContain("Adds only:");
+    expect(renderMarkdown(buildReport(adds))).not.toContain("Adds only");
+  });
+
   it("keeps what a run measured before it stopped, and says why it stopped and what is missing", () => {
     const report = buildReport({
       ...where,
