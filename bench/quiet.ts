@@ -22,19 +22,6 @@ export function parseCpuTimes(procStat: string): CpuTimes {
   return { busy: total - idle, total };
 }
 
-/**
- * CPU time of a process's finished children it waited for (cutime + cstime, in ticks), from its
- * /proc/PID/stat line. The command name in parentheses may hold spaces and parentheses itself:
- * the fields are counted from its last closing one.
- */
-export function parseChildrenCpuTicks(procPidStat: string): number {
-  const afterName = procPidStat.slice(procPidStat.lastIndexOf(")") + 2).trim().split(/\s+/);
-  // afterName[0] is field 3 (state); cutime and cstime are fields 16 and 17.
-  const [cutime, cstime] = [afterName[13], afterName[14]].map(Number);
-  if (!Number.isFinite(cutime) || !Number.isFinite(cstime)) throw new Error(`not a /proc/PID/stat line: ${procPidStat.slice(0, 80)}`);
-  return cutime + cstime;
-}
-
 /** The busy share (working or waiting on the disk) of all cores between two readings (0 to 1). */
 export function busyShare(before: CpuTimes, after: CpuTimes): number {
   const total = after.total - before.total;

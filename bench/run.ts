@@ -30,7 +30,8 @@ import { closeAllConnections, runCommand, SshEndpoint } from "../remote/ssh";
 import { passwordNames } from "../render/configFiles";
 import { databaseGrantsScript, passwordVariable } from "../steps/mariadb";
 import { installPackagesScript } from "../steps/packages";
-import { parseChildrenCpuTicks, parseCpuTimes, untilQuiet } from "./quiet";
+import { parseProcessCpu, readProcesses, ticksPerSecond, topConsumers } from "./cpu";
+import { parseCpuTimes, untilQuiet } from "./quiet";
 import { buildReport, Measurement, renderMarkdown, Target } from "./report";
 
 const spec: LabSpec = { name: "bench", bridge: "nova-bench0", subnet: "10.245.0.0/24" };
@@ -60,13 +61,10 @@ async function timed(action: () => Promise<unknown>): Promise<number> {
  * hosts included: they share its kernel), and of this process's finished children (a `pulumi`
  * run counts with the language host, the program and the providers it waited for).
  */
-/** Linux reports CPU time in /proc in USER_HZ ticks, 100 a second on every architecture. */
-const ticksPerSecond = 100;
-
 function cpuTicks(): { machine: number; children: number } {
   return {
     machine: parseCpuTimes(fs.readFileSync("/proc/stat", "utf8")).busy,
-    children: parseChildrenCpuTicks(fs.readFileSync("/proc/self/stat", "utf8")),
+    children: parseProcessCpu(fs.readFileSync("/proc/self/stat", "utf8")).children,
   };
 }
 
@@ -170,13 +168,28 @@ class Bench {
   /**
    * Times `action` and records, in `${logDir}/cpu.tsv` and the log, the CPU time spent meanwhile
    * by the whole machine (lab hosts included) and by this process's children (a timed `pulumi`
-   * run: the engine, the language host, the program and the providers): an add slower than its
-   * floor shows whether the engine's own processes took the cores from dpkg.
+   * run: the engine, the language host, the program and the providers), and in
+   * `${logDir}/${label}.top.tsv` the processes that used the most: an add slower than its floor
+   * shows whether the engine's own processes, or something else, took the cores from dpkg.
    */
   async measured(label: string, action: () => Promise<unknown>): Promise<number> {
-    const before = cpuTicks();
+    const [before, processesBefore] = [cpuTicks(), readProcesses()];
     const seconds = await timed(action);
-    const after = cpuTicks();
+    const [after, processesAfter] = [cpuTicks(), readProcesses()];
+    const commandLine = (pid: number) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").trim().slice(0, 160);
+      } catch {
+        return "";
+      }
+    };
+    const consumers = topConsumers(processesBefore, processesAfter, Infinity);
+    // The 15 that used the most CPU, and the 5 that wrote the most besides.
+    const byWrites = consumers.slice(15).sort((a, b) => b.writtenMiB - a.writtenMiB).slice(0, 5).filter((consumer) => consumer.writtenMiB > 0);
+    const top = [...consumers.slice(0, 15), ...byWrites].map(
+      (consumer) => `${consumer.seconds.toFixed(1)}\t${consumer.writtenMiB.toFixed(1)}\t${consumer.pid}\t${consumer.name}\t${commandLine(consumer.pid)}`,
+    );
+    fs.writeFileSync(path.join(this.logDir, `${label}.top.tsv`), ["cpu_seconds\twritten_mib\tpid\tname\tcommand", ...top, ""].join("\n"));
     const [machine, children] = [after.machine - before.machine, after.children - before.children].map((ticks) => ticks / ticksPerSecond);
     fs.appendFileSync(this.cpuLog, `${label}\t${seconds.toFixed(1)}\t${machine.toFixed(1)}\t${children.toFixed(1)}\n`);
     log(`${label}: ${seconds.toFixed(1)} s; CPU meanwhile: the machine ${machine.toFixed(1)} s, pulumi and its plugins ${children.toFixed(1)} s`);

@@ -1,6 +1,6 @@
 /** The benchmark's quiet wait: the machine's busy share from /proc/stat, and the bounded wait. */
 import { describe, expect, it } from "vitest";
-import { busyShare, parseChildrenCpuTicks, parseCpuTimes, untilQuiet } from "../../bench/quiet";
+import { busyShare, parseCpuTimes, untilQuiet } from "../../bench/quiet";
 
 const stat = (user: number, system: number, idle: number, iowait: number) =>
   `cpu  ${user} 0 ${system} ${idle} ${iowait} 0 0 0 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\nintr 1 2 3\n`;
@@ -11,14 +11,6 @@ describe("bench quiet wait", () => {
     expect(busyShare(parseCpuTimes(stat(100, 50, 800, 50)), parseCpuTimes(stat(400, 150, 1300, 150)))).toBeCloseTo(500 / 1000);
     expect(busyShare(parseCpuTimes(stat(0, 0, 100, 0)), parseCpuTimes(stat(0, 0, 150, 50)))).toBeCloseTo(0.5);
     expect(() => parseCpuTimes("intr 1 2 3\n")).toThrow(/no aggregate cpu line/);
-  });
-
-  it("reads a process's finished children's CPU ticks (cutime + cstime), a name with spaces and parentheses included", () => {
-    // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime ...
-    const line = (comm: string) => `4242 (${comm}) S 1 4242 4242 0 -1 4194304 97 0 0 0 7 3 120 35 20 0 1 0 7003374 3133440 390\n`;
-    expect(parseChildrenCpuTicks(line("node"))).toBe(155);
-    expect(parseChildrenCpuTicks(line("a) b (c"))).toBe(155);
-    expect(() => parseChildrenCpuTicks("garbage")).toThrow(/not a \/proc\/PID\/stat line/);
   });
 
   it("returns at the first quiet window, and gives up (saying so) when the time is up", async () => {
