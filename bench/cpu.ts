@@ -69,11 +69,19 @@ export interface Consumer {
   readonly writtenMiB: number;
 }
 
+/** How many of the busiest processes a summary keeps: by CPU, then by what the rest wrote. */
+export interface TopCounts {
+  readonly byCpu: number;
+  readonly byWrites: number;
+}
+
 /**
- * The processes that used the most CPU between two readings. One started meanwhile counts from
- * zero; one that ended meanwhile is not seen, except through the parent that waited for it.
+ * The processes that used the most CPU between two readings, then those of the rest that wrote
+ * the most to storage (a process that only makes others wait on the disk still shows). One
+ * started meanwhile counts from zero; one that ended meanwhile is not seen, except through the
+ * parent that waited for it.
  */
-export function topConsumers(before: ReadonlyMap<number, ProcessCpu>, after: ReadonlyMap<number, ProcessCpu>, count: number): Consumer[] {
+export function topConsumers(before: ReadonlyMap<number, ProcessCpu>, after: ReadonlyMap<number, ProcessCpu>, counts: TopCounts): Consumer[] {
   const consumers: Consumer[] = [];
   for (const [pid, now] of after) {
     const then = before.get(pid);
@@ -82,6 +90,10 @@ export function topConsumers(before: ReadonlyMap<number, ProcessCpu>, after: Rea
     const written = (now.written ?? 0) - (same ? (then.written ?? 0) : 0);
     if (ticks > 0 || written > 0) consumers.push({ pid, name: now.name, seconds: ticks / ticksPerSecond, writtenMiB: written / 2 ** 20 });
   }
-  // By CPU, then by what it wrote: a process that only waits on the disk still shows.
-  return consumers.sort((a, b) => b.seconds - a.seconds || b.writtenMiB - a.writtenMiB).slice(0, count);
+  const byCpu = consumers.sort((a, b) => b.seconds - a.seconds);
+  const writers = byCpu
+    .slice(counts.byCpu)
+    .filter((consumer) => consumer.writtenMiB > 0)
+    .sort((a, b) => b.writtenMiB - a.writtenMiB);
+  return [...byCpu.slice(0, counts.byCpu), ...writers.slice(0, counts.byWrites)];
 }

@@ -43,7 +43,8 @@ export interface QuietResult {
   readonly busy: number;
 }
 
-const readCpuTimes = (): CpuTimes => parseCpuTimes(fs.readFileSync("/proc/stat", "utf8"));
+/** The machine's CPU times now. */
+export const readCpuTimes = (): CpuTimes => parseCpuTimes(fs.readFileSync("/proc/stat", "utf8"));
 const sleep = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
 /** Waits, window after window, until one window is quiet or the time is up. */

@@ -31,7 +31,7 @@ import { passwordNames } from "../render/configFiles";
 import { databaseGrantsScript, passwordVariable } from "../steps/mariadb";
 import { installPackagesScript } from "../steps/packages";
 import { parseProcessCpu, readProcesses, ticksPerSecond, topConsumers } from "./cpu";
-import { parseCpuTimes, untilQuiet } from "./quiet";
+import { readCpuTimes, untilQuiet } from "./quiet";
 import { buildReport, Measurement, renderMarkdown, Target } from "./report";
 
 const spec: LabSpec = { name: "bench", bridge: "nova-bench0", subnet: "10.245.0.0/24" };
@@ -63,7 +63,7 @@ async function timed(action: () => Promise<unknown>): Promise<number> {
  */
 function cpuTicks(): { machine: number; children: number } {
   return {
-    machine: parseCpuTimes(fs.readFileSync("/proc/stat", "utf8")).busy,
+    machine: readCpuTimes().busy,
     children: parseProcessCpu(fs.readFileSync("/proc/self/stat", "utf8")).children,
   };
 }
@@ -183,10 +183,7 @@ class Bench {
         return "";
       }
     };
-    const consumers = topConsumers(processesBefore, processesAfter, Infinity);
-    // The 15 that used the most CPU, and the 5 that wrote the most besides.
-    const byWrites = consumers.slice(15).sort((a, b) => b.writtenMiB - a.writtenMiB).slice(0, 5).filter((consumer) => consumer.writtenMiB > 0);
-    const top = [...consumers.slice(0, 15), ...byWrites].map(
+    const top = topConsumers(processesBefore, processesAfter, { byCpu: 15, byWrites: 5 }).map(
       (consumer) => `${consumer.seconds.toFixed(1)}\t${consumer.writtenMiB.toFixed(1)}\t${consumer.pid}\t${consumer.name}\t${commandLine(consumer.pid)}`,
     );
     fs.writeFileSync(path.join(this.logDir, `${label}.top.tsv`), ["cpu_seconds\twritten_mib\tpid\tname\tcommand", ...top, ""].join("\n"));

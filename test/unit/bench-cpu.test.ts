@@ -32,14 +32,30 @@ describe("bench CPU accounting", () => {
     ]);
     after.set(6, { ...parseProcessCpu(stat(6, "jbd2/sda1-8", 0, 0, 0, 0)), written: 3 * 2 ** 20 });
     before.set(6, { ...parseProcessCpu(stat(6, "jbd2/sda1-8", 0, 0, 0, 0)), written: 2 ** 20 });
-    expect(topConsumers(before, after, 10)).toEqual([
+    expect(topConsumers(before, after, { byCpu: 10, byWrites: 5 })).toEqual([
       { pid: 2, name: "bash", seconds: 8, writtenMiB: 0 },
       { pid: 1, name: "dpkg", seconds: 4, writtenMiB: 0 },
       { pid: 5, name: "python3", seconds: 2, writtenMiB: 0 },
       { pid: 4, name: "new", seconds: 0.2, writtenMiB: 0 },
       { pid: 6, name: "jbd2/sda1-8", seconds: 0, writtenMiB: 2 },
     ]);
-    expect(topConsumers(before, after, 2).map((consumer) => consumer.pid)).toEqual([2, 1]);
+  });
+
+  it("keeps the busiest by CPU, then the biggest writers of the rest; none that wrote nothing", () => {
+    const reading = (written: number, utime: number) => ({ ...parseProcessCpu(stat(1, "p", utime, 0, 0, 0)), written: written * 2 ** 20 });
+    const before = new Map([1, 2, 3, 4, 5].map((pid) => [pid, reading(0, 0)]));
+    const after = new Map([
+      [1, reading(1, 300)],
+      [2, reading(0, 200)],
+      [3, reading(5, 100)],
+      [4, reading(9, 50)],
+      [5, reading(0, 10)],
+    ]);
+    const picked = (byCpu: number, byWrites: number) => topConsumers(before, after, { byCpu, byWrites }).map((consumer) => consumer.pid);
+    expect(picked(2, 2)).toEqual([1, 2, 4, 3]);
+    expect(picked(2, 1)).toEqual([1, 2, 4]);
+    expect(picked(4, 5)).toEqual([1, 2, 3, 4]);
+    expect(picked(0, 10)).toEqual([4, 3, 1]);
   });
 
   it("reads every numbered entry of a /proc directory and skips the rest", () => {
