@@ -97,3 +97,30 @@ export function topConsumers(before: ReadonlyMap<number, ProcessCpu>, after: Rea
     .sort((a, b) => b.writtenMiB - a.writtenMiB);
   return [...byCpu.slice(0, counts.byCpu), ...writers.slice(0, counts.byWrites)];
 }
+
+/** Time so far that some task waited for a resource, and that all waited (/proc/pressure), in seconds. */
+export interface Stall {
+  readonly some: number;
+  readonly full: number;
+}
+
+/** A /proc/pressure/{cpu,io,memory} file: the `total=` of its `some` and `full` lines (microseconds). */
+export function parsePressure(text: string): Stall {
+  const total = (kind: string) => {
+    const match = new RegExp(`^${kind} .*\\btotal=(\\d+)`, "m").exec(text);
+    return match === null ? 0 : Number(match[1]) / 1e6;
+  };
+  return { some: total("some"), full: total("full") };
+}
+
+/** CPU and disk stall of the machine so far; zeros on a kernel without pressure accounting. */
+export function readStalls(proc = "/proc"): { cpu: Stall; io: Stall } {
+  const read = (resource: string) => {
+    try {
+      return parsePressure(fs.readFileSync(`${proc}/pressure/${resource}`, "utf8"));
+    } catch {
+      return { some: 0, full: 0 };
+    }
+  };
+  return { cpu: read("cpu"), io: read("io") };
+}

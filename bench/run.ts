@@ -30,7 +30,7 @@ import { closeAllConnections, runCommand, SshEndpoint } from "../remote/ssh";
 import { passwordNames } from "../render/configFiles";
 import { databaseGrantsScript, passwordVariable } from "../steps/mariadb";
 import { installPackagesScript } from "../steps/packages";
-import { parseProcessCpu, readProcesses, ticksPerSecond, topConsumers } from "./cpu";
+import { parseProcessCpu, readProcesses, readStalls, ticksPerSecond, topConsumers } from "./cpu";
 import { readCpuTimes, untilQuiet } from "./quiet";
 import { buildReport, Measurement, renderMarkdown, Target } from "./report";
 
@@ -90,7 +90,7 @@ class Bench {
   ) {
     this.cpuLog = path.join(logDir, "cpu.tsv");
     fs.mkdirSync(logDir, { recursive: true });
-    fs.writeFileSync(this.cpuLog, "label\tseconds\tmachine_cpu_seconds\tpulumi_cpu_seconds\n");
+    fs.writeFileSync(this.cpuLog, "label\tseconds\tmachine_cpu_seconds\tpulumi_cpu_seconds\tcpu_wait_seconds\tdisk_wait_seconds\tdisk_stall_seconds\n");
     process.env.NOVA_INSTALLER_STATE = this.stateDir;
     this.context = labContext({ spec, stateDir: path.join(this.stateDir, "lab"), write: (line) => log(line.trim()), hostStart });
   }
@@ -168,14 +168,14 @@ class Bench {
   /**
    * Times `action` and records, in `${logDir}/cpu.tsv` and the log, the CPU time spent meanwhile
    * by the whole machine (lab hosts included) and by this process's children (a timed `pulumi`
-   * run: the engine, the language host, the program and the providers), and in
-   * `${logDir}/${label}.top.tsv` the processes that used the most: an add slower than its floor
+   * run: the engine, the language host, the program and the providers), how long tasks waited for
+   * a core or on the disk meanwhile (/proc/pressure), and in `${logDir}/${label}.top.tsv` the processes that used the most: an add slower than its floor
    * shows whether the engine's own processes, or something else, took the cores from dpkg.
    */
   async measured(label: string, action: () => Promise<unknown>): Promise<number> {
-    const [before, processesBefore] = [cpuTicks(), readProcesses()];
+    const [before, processesBefore, stallsBefore] = [cpuTicks(), readProcesses(), readStalls()];
     const seconds = await timed(action);
-    const [after, processesAfter] = [cpuTicks(), readProcesses()];
+    const [after, processesAfter, stallsAfter] = [cpuTicks(), readProcesses(), readStalls()];
     const commandLine = (pid: number) => {
       try {
         return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").trim().slice(0, 160);
@@ -188,18 +188,24 @@ class Bench {
     );
     fs.writeFileSync(path.join(this.logDir, `${label}.top.tsv`), ["cpu_seconds\twritten_mib\tpid\tname\tcommand", ...top, ""].join("\n"));
     const [machine, children] = [after.machine - before.machine, after.children - before.children].map((ticks) => ticks / ticksPerSecond);
-    fs.appendFileSync(this.cpuLog, `${label}\t${seconds.toFixed(1)}\t${machine.toFixed(1)}\t${children.toFixed(1)}\n`);
+    // Seconds some task waited for a core, some waited on the disk, and all waited on the disk.
+    const waits = [
+      stallsAfter.cpu.some - stallsBefore.cpu.some,
+      stallsAfter.io.some - stallsBefore.io.some,
+      stallsAfter.io.full - stallsBefore.io.full,
+    ].map((wait) => wait.toFixed(1));
+    fs.appendFileSync(this.cpuLog, [label, seconds.toFixed(1), machine.toFixed(1), children.toFixed(1), ...waits].join("\t") + "\n");
     log(`${label}: ${seconds.toFixed(1)} s; CPU meanwhile: the machine ${machine.toFixed(1)} s, pulumi and its plugins ${children.toFixed(1)} s`);
     return seconds;
   }
 
-  async writeStack(): Promise<void> {
+  async writeStack(inventory: Inventory = this.inventory): Promise<void> {
     const select = await runPulumi(["stack", "select", this.stack]);
     if (select.exitCode !== 0) await pulumiOrThrow(["stack", "init", this.stack]);
     for (const [name, value] of Object.entries(passwords)) {
       await pulumiOrThrow(["config", "set", "--stack", this.stack, "--secret", "--path", "--raw", `passwords.${name}`], { stdin: value });
     }
-    await writeLabStack(this.stack, this.inventory, { hostilePasswords: false });
+    await writeLabStack(this.stack, inventory, { hostilePasswords: false });
   }
 
   /** `pulumi up`, its output kept as `${logDir}/${label}.log` whether it succeeds or not. */
@@ -329,37 +335,36 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
   }
 
   /**
-   * 6. Adding one compute to the converged lab of `computes` with `pulumi up`, on a fresh host;
-   * it is removed again after (the stack forgets it, then the lab drops it).
+   * 6. Adding one compute to the converged lab of `computes` with `pulumi up`, on a fresh host,
+   * side by side with its floor: a twin host from the same image, booted with it next to the same
+   * lab (which the twin does not join), installs the same packages alone in the same seconds.
+   * Identical work on this machine takes from 70 to 100 s from one minute to the next (bench/README):
+   * only a floor measured in the same seconds as its add is that host's own. The added host is
+   * removed again after (the stack forgets it, then the lab drops both).
    */
-  async addOneCompute(computes: number, label: string): Promise<number> {
-    const name = `compute${computes + 1}`;
-    this.inventory = await labUp(this.context, computes + 1);
-    await this.writeStack();
+  async addOneCompute(computes: number, run: number): Promise<{ add: number; floor: number }> {
+    const [name, twin] = [`compute${computes + 1}`, `compute${computes + 2}`];
+    const [addLabel, floorLabel] = [`add-${computes}-${run}`, `host-floor-${computes}-${run}`];
+    this.inventory = await labUp(this.context, computes + 2);
+    const withoutTwin = { ...this.inventory, hosts: this.inventory.hosts.filter((host) => host.name !== twin) };
+    await this.writeStack(withoutTwin);
     await this.quiet();
-    const add = await this.measured(label, () => this.up(label));
-    await this.keepComputeLog(label, name);
-    const fewer = { ...this.inventory, hosts: this.inventory.hosts.filter((host) => host.name !== name) };
+    let add = 0;
+    let floor = 0;
+    await this.measured(`pair-${computes}-${run}`, () =>
+      Promise.all([
+        timed(() => this.up(addLabel)).then((seconds) => (add = seconds)),
+        timed(() => this.computeFloor(twin)).then((seconds) => (floor = seconds)),
+      ]),
+    );
+    log(`${addLabel}: ${add.toFixed(1)} s; ${floorLabel} (${twin}, alongside): ${floor.toFixed(1)} s; ratio ${(add / floor).toFixed(2)}`);
+    await this.keepComputeLog(addLabel, name);
+    const fewer = { ...this.inventory, hosts: this.inventory.hosts.filter((host) => host.name !== name && host.name !== twin) };
     await writeLabStack(this.stack, fewer, { hostilePasswords: false });
-    await this.up(`${label}-removed`);
+    await this.up(`${addLabel}-removed`);
     await closeAllConnections();
     this.inventory = await labUp(this.context, computes);
-    return add;
-  }
-
-  /**
-   * The floor of an added compute: its packages alone, on a fresh host next to the lab of
-   * `computes` (which it does not join): the same host, from the same image, that the add
-   * which follows it gets, next to the same lab.
-   */
-  async addedHostFloor(computes: number, label: string): Promise<number> {
-    const name = `compute${computes + 1}`;
-    this.inventory = await labUp(this.context, computes + 1);
-    await this.quiet();
-    const hostFloor = await this.measured(label, () => this.computeFloor(name));
-    await closeAllConnections();
-    this.inventory = await labUp(this.context, computes);
-    return hostFloor;
+    return { add, floor };
   }
 
   async growTo(computes: number): Promise<void> {
@@ -386,16 +391,14 @@ async function measure(options: Options, logDir: string): Promise<{ measurements
   const samples = (id: string) => (all[id] ??= []);
   const all: Record<string, number[]> = {};
   let stoppedBy: string | undefined;
-  // Each value was logged as it was measured (Bench.measured).
+  // Each value was logged as it was measured.
   const record = (id: string, value: number) => samples(id).push(value);
-  // Each add next to its own host's floor, on the same lab: the pair's ratio is the figure. The
-  // order alternates (floor first, then add first, ...), so neither side of a pair always comes
-  // right after the same thing (the other's host removed, its writes still on the disk).
+  // Each add next to its own host's floor, in the same seconds: the pair's ratio is the figure.
   const addsWithTheirFloors = async (count: number) => {
     for (let run = 1; run <= runs; run++) {
-      const floor = async () => record(`host-floor-${count}`, await bench.addedHostFloor(count, `host-floor-${count}-${run}`));
-      const add = async () => record(`add-${count}`, await bench.addOneCompute(count, `add-${count}-${run}`));
-      for (const step of run % 2 === 1 ? [floor, add] : [add, floor]) await step();
+      const { add, floor } = await bench.addOneCompute(count, run);
+      record(`add-${count}`, add);
+      record(`host-floor-${count}`, floor);
     }
   };
   try {
@@ -443,8 +446,8 @@ async function measure(options: Options, logDir: string): Promise<{ measurements
     measurement("preview", "pulumi preview --diff after a one-key change", "engine start and the program; no SSH"),
     measurement(`add-${computes}`, `add one compute to ${lab(computes)}`, "the new host's package installation (its floor), then about 14 s that do not shrink: engine and program, facts, nova-compute's first start, discover_hosts"),
     measurement(`add-${moreComputes}`, `add one compute to ${lab(moreComputes)}`, "as above"),
-    measurement(`host-floor-${computes}`, `floor of the compute added to ${lab(computes)}: its packages alone, on the same fresh host image`, "apt/dpkg"),
-    measurement(`host-floor-${moreComputes}`, `floor of the compute added to ${lab(moreComputes)}: its packages alone, on the same fresh host image`, "apt/dpkg"),
+    measurement(`host-floor-${computes}`, `floor of the compute added to ${lab(computes)}: its packages alone, on a twin host, alongside the add`, "apt/dpkg"),
+    measurement(`host-floor-${moreComputes}`, `floor of the compute added to ${lab(moreComputes)}: its packages alone, on a twin host, alongside the add`, "apt/dpkg"),
   ];
   return { measurements, ...(stoppedBy === undefined ? {} : { stoppedBy }) };
 }

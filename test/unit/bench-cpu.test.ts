@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { parseProcessCpu, parseWrittenBytes, readProcesses, topConsumers } from "../../bench/cpu";
+import { parsePressure, parseProcessCpu, parseWrittenBytes, readProcesses, readStalls, topConsumers } from "../../bench/cpu";
 
 // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime ...
 const stat = (pid: number, comm: string, utime: number, stime: number, cutime: number, cstime: number) =>
@@ -72,6 +72,17 @@ describe("bench CPU accounting", () => {
     fs.writeFileSync(path.join(proc, "7", "io"), "rchar: 10\nwchar: 20\nread_bytes: 4096\nwrite_bytes: 8192\ncancelled_write_bytes: 0\n");
     expect([...readProcesses(proc)]).toEqual([[7, { name: "sshd", own: 2, children: 0, written: 8192 }]]);
     expect(parseWrittenBytes("rchar: 1\n")).toBe(0);
+    fs.rmSync(proc, { recursive: true, force: true });
+  });
+
+  it("reads the machine's stall totals from /proc/pressure, zeros where the kernel keeps none", () => {
+    const cpu = "some avg10=8.76 avg60=9.26 avg300=21.38 total=28932084477\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n";
+    expect(parsePressure(cpu)).toEqual({ some: 28932.084477, full: 0 });
+    expect(parsePressure("some avg10=0.00 avg60=0.00 avg300=0.00 total=1500000\n")).toEqual({ some: 1.5, full: 0 });
+    const proc = fs.mkdtempSync(path.join(os.tmpdir(), "proc-"));
+    fs.mkdirSync(path.join(proc, "pressure"));
+    fs.writeFileSync(path.join(proc, "pressure", "io"), "some avg10=1 avg60=1 avg300=1 total=3000000\nfull avg10=1 avg60=1 avg300=1 total=2000000\n");
+    expect(readStalls(proc)).toEqual({ cpu: { some: 0, full: 0 }, io: { some: 3, full: 2 } });
     fs.rmSync(proc, { recursive: true, force: true });
   });
 });
