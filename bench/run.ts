@@ -169,8 +169,9 @@ class Bench {
    * Times `action` and records, in `${logDir}/cpu.tsv` and the log, the CPU time spent meanwhile
    * by the whole machine (lab hosts included) and by this process's children (a timed `pulumi`
    * run: the engine, the language host, the program and the providers), how long tasks waited for
-   * a core or on the disk meanwhile (/proc/pressure), and in `${logDir}/${label}.top.tsv` the processes that used the most: an add slower than its floor
-   * shows whether the engine's own processes, or something else, took the cores from dpkg.
+   * a core or on the disk meanwhile (/proc/pressure), and in `${logDir}/${label}.top.tsv` the
+   * processes that used the most: an add slower than its floor shows whether the engine's own
+   * processes, or something else, took the cores from dpkg.
    */
   async measured(label: string, action: () => Promise<unknown>): Promise<number> {
     const [before, processesBefore, stallsBefore] = [cpuTicks(), readProcesses(), readStalls()];
@@ -346,8 +347,8 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
     const [name, twin] = [`compute${computes + 1}`, `compute${computes + 2}`];
     const [addLabel, floorLabel] = [`add-${computes}-${run}`, `host-floor-${computes}-${run}`];
     this.inventory = await labUp(this.context, computes + 2);
-    const withoutTwin = { ...this.inventory, hosts: this.inventory.hosts.filter((host) => host.name !== twin) };
-    await this.writeStack(withoutTwin);
+    const without = (...names: string[]): Inventory => ({ ...this.inventory, hosts: this.inventory.hosts.filter((host) => !names.includes(host.name)) });
+    await this.writeStack(without(twin));
     await this.quiet();
     let add = 0;
     let floor = 0;
@@ -359,8 +360,7 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
     );
     log(`${addLabel}: ${add.toFixed(1)} s; ${floorLabel} (${twin}, alongside): ${floor.toFixed(1)} s; ratio ${(add / floor).toFixed(2)}`);
     await this.keepComputeLog(addLabel, name);
-    const fewer = { ...this.inventory, hosts: this.inventory.hosts.filter((host) => host.name !== name && host.name !== twin) };
-    await writeLabStack(this.stack, fewer, { hostilePasswords: false });
+    await writeLabStack(this.stack, without(name, twin), { hostilePasswords: false });
     await this.up(`${addLabel}-removed`);
     await closeAllConnections();
     this.inventory = await labUp(this.context, computes);
