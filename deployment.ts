@@ -9,31 +9,27 @@
  *   (* prerequisites)
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { ServiceId } from "./catalog/services";
 import {
   AdminCredentials,
+  ApiService,
   ComputeNode,
-  Flavors,
-  HostDiscovery,
   ControllerInfrastructure,
+  databaseUsers,
   Databases,
   DestroyGuard,
+  Flavors,
+  HostDiscovery,
   HostFacts,
   HostPackages,
-  Identity,
-  ImageService,
-  NetworkApi,
-  NovaController,
-  novaDatabaseUsers,
-  Placement,
-  prerequisiteDatabaseUsers,
+  keystoneRegistrations,
   ServiceRegistration,
 } from "./components";
 import type { HostTarget } from "./components/remoteSteps";
-import type { HostConfig, StackConfig } from "./config/stackConfig";
-import { controllerPackageParts } from "./profiles/profiles";
-import type { CloudPasswords, CloudSettings } from "./render/configFiles";
-import type { SshEndpoint } from "./remote/ssh";
-import { novaServiceRegistrations, prerequisiteServiceRegistrations } from "./steps/keystone";
+import type { CloudPasswords } from "./config/passwords";
+import type { HostConfig, StackSettings } from "./config/types";
+import { authUrlOf, hostPlan, plannedService, stepContext } from "./plan/hostPlan";
+import { endpointOf } from "./remote/endpoint";
 
 export interface DeploymentOutputs {
   readonly hostFacts: Record<string, pulumi.Output<unknown>>;
@@ -43,79 +39,60 @@ export interface DeploymentOutputs {
   readonly virtTypes: Record<string, pulumi.Output<string>>;
 }
 
-export function endpointOf(config: StackConfig, host: HostConfig): SshEndpoint {
-  return {
-    hostName: host.name,
-    address: host.address,
-    port: host.port,
-    user: config.sshUser,
-    privateKeyPath: config.sshPrivateKeyPath,
-    hostPublicKey: host.hostPublicKey,
-  };
-}
-
 /**
  * Builds every resource of the stack.
  * @param passwords the stack's passwords, as a secret (never the plain `config.passwords`).
  */
-export function deployNova(config: StackConfig, passwords: pulumi.Output<CloudPasswords>): DeploymentOutputs {
-  const profile = config.profile;
+export function deployNova(settings: StackSettings, passwords: pulumi.Output<CloudPasswords>): DeploymentOutputs {
   const target = (host: HostConfig): HostTarget => ({
-    connection: endpointOf(config, host),
-    profile,
-    refreshPackageIndex: config.refreshPackageIndex,
-    apiWorkers: config.apiWorkers,
+    connection: endpointOf(settings, host),
+    profile: settings.profile,
+    refreshPackageIndex: settings.refreshPackageIndex,
   });
-  const controllerName = config.controller.name;
-  const controller = target(config.controller);
-  const region = config.region;
-  const authUrl = `http://${controllerName}:5000/v3`;
-  const cloud: pulumi.Output<CloudSettings> = passwords.apply((values) => ({
-    controllerHost: controllerName,
-    controllerAddress: config.controller.address,
-    region,
-    passwords: values,
-  }));
-  const prerequisites = config.prerequisites;
+  const controllerName = settings.controller.name;
+  const controller = target(settings.controller);
+  const region = settings.region;
+  const authUrl = authUrlOf(settings);
+  const context = stepContext(settings);
+  const plan = hostPlan(settings, controllerName);
+  const planned = (id: ServiceId) => plannedService(plan, id);
+  const has = (id: ServiceId) => plan.services.some((service) => service.id === id);
+  const apiService = (id: ServiceId, dependsOn: pulumi.Resource, servicesAfter: readonly pulumi.Resource[] = []) =>
+    new ApiService(planned(id).component, { host: controller, service: planned(id), context, passwords, servicesAfter }, { dependsOn: [dependsOn] });
 
   // Facts first: a host whose own name does not resolve fails here, before anything is installed.
-  const facts = Object.fromEntries(config.hosts.map((host) => [host.name, new HostFacts(`${host.name}-facts`, { connection: target(host).connection })]));
+  const facts = Object.fromEntries(settings.hosts.map((host) => [host.name, new HostFacts(`${host.name}-facts`, { connection: target(host).connection })]));
 
   const controllerPackages = new HostPackages(
     `${controllerName}-packages`,
-    { host: controller, parts: controllerPackageParts(prerequisites) },
+    { host: controller, role: "controller", prerequisites: settings.prerequisites },
     { dependsOn: [facts[controllerName]] },
   );
 
-  const infrastructure = prerequisites
-    ? new ControllerInfrastructure(`${controllerName}-infrastructure`, { host: controller, cloud }, { dependsOn: [controllerPackages] })
-    : undefined;
+  const infrastructureServices = plan.services.filter((service) => service.record.part === "infrastructure");
+  const infrastructure =
+    infrastructureServices.length > 0
+      ? new ControllerInfrastructure(`${controllerName}-infrastructure`, { host: controller, services: infrastructureServices, passwords }, { dependsOn: [controllerPackages] })
+      : undefined;
 
   const databases = new Databases(
     `${controllerName}-databases`,
-    {
-      host: controller,
-      users: [...(prerequisites ? prerequisiteDatabaseUsers : []), ...novaDatabaseUsers(profile.placementHosting === "standalone-placement")],
-      passwords,
-      allowDataDestruction: config.allowDataDestruction,
-    },
+    { host: controller, users: databaseUsers(plan.services), passwords, allowDataDestruction: settings.allowDataDestruction },
     { dependsOn: [infrastructure ?? controllerPackages] },
   );
 
-  const identity = prerequisites
-    ? new Identity(`${controllerName}-identity`, { host: controller, cloud, controllerHost: controllerName, region }, { dependsOn: [databases] })
-    : undefined;
+  const identity = has("keystone") ? apiService("keystone", databases) : undefined;
   const identityReady = identity ?? controllerPackages;
 
   const registration = new ServiceRegistration(
     `${controllerName}-registration`,
     {
       host: controller,
-      services: [...(prerequisites ? prerequisiteServiceRegistrations(controllerName) : []), ...novaServiceRegistrations(controllerName)],
+      services: keystoneRegistrations(plan.services, controllerName),
       passwords,
       authUrl,
       region,
-      allowDataDestruction: config.allowDataDestruction,
+      allowDataDestruction: settings.allowDataDestruction,
     },
     { dependsOn: [identityReady] },
   );
@@ -125,49 +102,31 @@ export function deployNova(config: StackConfig, passwords: pulumi.Output<CloudPa
     { dependsOn: [identityReady] },
   );
 
-  const image = prerequisites
-    ? new ImageService(`${controllerName}-image`, { host: controller, cloud, authUrl, region, servicesAfter: [registration] }, { dependsOn: [databases] })
-    : undefined;
-  const networkApi = prerequisites
-    ? new NetworkApi(`${controllerName}-network-api`, { host: controller, cloud, authUrl, region, servicesAfter: [registration] }, { dependsOn: [databases] })
-    : undefined;
-  const placement = new Placement(
-    `${controllerName}-placement`,
-    { host: controller, cloud, overrides: config.configOverrides.placement, servicesAfter: [registration] },
-    { dependsOn: [databases] },
-  );
-
-  const nova = new NovaController(
-    `${controllerName}-nova`,
-    {
-      host: controller,
-      cloud,
-      controllerHost: controllerName,
-      overrides: config.configOverrides.novaController,
-      servicesAfter: [registration, placement, ...(image ? [image] : []), ...(networkApi ? [networkApi] : [])],
-    },
-    { dependsOn: [databases] },
-  );
+  // The other APIs: configured alongside Keystone, started once registered; Nova's after the rest.
+  const peers = plan.services
+    .filter((service) => service.record.part !== "infrastructure" && service.id !== "keystone" && service.id !== "nova")
+    .map((service) => apiService(service.id, databases, [registration]));
+  const nova = apiService("nova", databases, [registration, ...peers]);
 
   const flavors =
-    config.flavors.length > 0
-      ? new Flavors(`${controllerName}-flavors`, { controller, flavors: config.flavors, adminPassword: passwords.admin, authUrl, region }, { dependsOn: [nova] })
+    settings.flavors.length > 0
+      ? new Flavors(`${controllerName}-flavors`, { controller, flavors: settings.flavors, adminPassword: passwords.admin, authUrl, region }, { dependsOn: [nova] })
       : undefined;
 
-  const computes = config.computes.map(
+  const computes = settings.computes.map(
     (host) =>
       new ComputeNode(
         `${host.name}-compute`,
         {
           host: target(host),
           controller,
-          cloud,
+          service: plannedService(hostPlan(settings, host.name), "novaCompute"),
+          passwords,
           facts: facts[host.name].facts,
-          computeDriver: config.computeDriver,
-          virtType: config.virtType,
+          computeDriver: settings.computeDriver,
+          virtType: settings.virtType,
           authUrl,
           region,
-          overrides: config.configOverrides.novaCompute,
           controlPlane: [nova],
         },
         { dependsOn: [facts[host.name]] },
@@ -177,40 +136,35 @@ export function deployNova(config: StackConfig, passwords: pulumi.Output<CloudPa
     computes.length > 0
       ? new HostDiscovery(
           `${controllerName}-discovery`,
-          { controller, computes: config.computes.map((host) => host.name) },
+          { controller, computes: settings.computes.map((host) => host.name) },
           { dependsOn: computes.map((compute) => compute.running) },
         )
       : undefined;
 
   // Last: a destroy must get past the guard before it may touch any of the above.
-  new DestroyGuard(
-    "destroy-guard",
-    {
-      guarded: [
-        ...Object.values(facts),
-        controllerPackages,
-        ...(infrastructure ? [infrastructure] : []),
-        databases,
-        ...(identity ? [identity] : []),
-        registration,
-        adminCredentials,
-        ...(image ? [image] : []),
-        ...(networkApi ? [networkApi] : []),
-        placement,
-        nova,
-        ...(flavors ? [flavors] : []),
-        ...computes,
-        ...(discovery ? [discovery] : []),
-      ],
-      allowDataDestruction: config.allowDataDestruction,
-    },
-  );
+  new DestroyGuard("destroy-guard", {
+    guarded: [
+      ...Object.values(facts),
+      controllerPackages,
+      ...(infrastructure ? [infrastructure] : []),
+      databases,
+      ...(identity ? [identity] : []),
+      registration,
+      adminCredentials,
+      ...peers,
+      nova,
+      ...(flavors ? [flavors] : []),
+      ...computes,
+      ...(discovery ? [discovery] : []),
+    ],
+    allowDataDestruction: settings.allowDataDestruction,
+  });
 
   return {
     hostFacts: Object.fromEntries(Object.entries(facts).map(([name, component]) => [name, component.facts])),
-    cells: nova.cells,
+    cells: nova.schemaOutput,
     registration: registration.report,
     discovery: discovery?.report,
-    virtTypes: Object.fromEntries(computes.map((compute, index) => [config.computes[index].name, compute.virtType])),
+    virtTypes: Object.fromEntries(computes.map((compute, index) => [settings.computes[index].name, compute.virtType])),
   };
 }

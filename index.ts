@@ -4,7 +4,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { rawStackConfig } from "./config/rawConfig";
-import { ConfigError, configNamespace, RawStackConfig, resolveStackConfig } from "./config/stackConfig";
+import { resolveStackConfig } from "./config/stackConfig";
+import { ConfigError, configNamespace, RawStackConfig } from "./config/types";
 import { deployNova } from "./deployment";
 
 /**
@@ -28,8 +29,9 @@ function resolveOrExit(raw: RawStackConfig) {
   }
 }
 
-const stack = resolveOrExit(readRawConfig());
-const outputs = deployNova(stack, pulumi.secret(stack.passwords));
+// The deployment gets the settings without the passwords, and the passwords only as a secret.
+const { passwords, ...settings } = resolveOrExit(readRawConfig());
+const outputs = deployNova(settings, pulumi.secret(passwords));
 
 export const hostFacts = outputs.hostFacts;
 export const cells = outputs.cells;

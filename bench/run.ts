@@ -24,10 +24,11 @@ import type { LabSpec } from "../lab/config";
 import type { Inventory } from "../lab/inventory";
 import type { HostStart } from "../lab/installedLayer";
 import { LabContext, labContext, labDown, labUp } from "../lab/lab";
+import { installedServices, serviceCatalog, serviceIds, serviceRecord } from "../catalog/services";
 import { profileFor, rolePackages } from "../profiles/profiles";
 import { frameScript } from "../remote/script";
 import { closeAllConnections, runCommand, SshEndpoint } from "../remote/ssh";
-import { passwordNames } from "../render/configFiles";
+import { passwordNames } from "../config/passwords";
 import { databaseGrantsScript, passwordVariable } from "../steps/mariadb";
 import { installPackagesScript } from "../steps/packages";
 import { parseProcessCpu, readProcesses, readStalls, ticksPerSecond, topConsumers } from "./cpu";
@@ -126,7 +127,7 @@ class Bench {
    * two cores, and every measurement restarts them anyway. Bounded.
    */
   async settled(): Promise<void> {
-    const units = [profile.units.database, "rabbitmq-server", "memcached"].join(" ");
+    const units = installedServices("controller", true).filter((id) => serviceCatalog[id].part === "infrastructure").flatMap((id) => profile.services[id].units).join(" ");
     const wait = `for unit in ${units}; do systemctl is-enabled -q "$unit" 2>/dev/null || continue; until systemctl is-active -q "$unit" || systemctl is-failed -q "$unit"; do sleep 1; done; done`;
     await Promise.all(
       this.inventory.hosts.map((host) => runCommand(this.endpoint(host.name), `timeout 300 bash -c '${wait}' || true`, { timeoutMs: 330_000 })),
@@ -268,15 +269,12 @@ class Bench {
   async controllerFloor(): Promise<void> {
     await this.run("controller", installPackagesScript(profile.packageManager, rolePackages(profile, "controller"), { refreshIndex: false }));
     // Package installation leaves services stopped (steps/packages.ts); the syncs need the database server.
-    await this.run("controller", `systemctl start ${profile.units.database}`);
-    const databases: [string, string, string[]][] = [
-      ["keystone", "keystoneDatabase", ["keystone"]],
-      ["glance", "glanceDatabase", ["glance"]],
-      ["neutron", "neutronDatabase", ["neutron"]],
-      ["placement", "placementDatabase", ["placement"]],
-      ["nova", "novaDatabase", ["nova_api", "nova", "nova_cell0"]],
-    ];
-    const secrets = Object.fromEntries(databases.map(([user, password]) => [passwordVariable(user), passwords[password]]));
+    await this.run("controller", `systemctl start ${profile.services.mariadb.units.join(" ")}`);
+    const databases = serviceIds.flatMap((id) => {
+      const database = serviceRecord(id).database;
+      return database ? [database] : [];
+    });
+    const secrets = Object.fromEntries(databases.map((database) => [passwordVariable(database.user), passwords[database.password]]));
     // 127.0.0.1: the packaged MariaDB listens on loopback only (the installer opens it to the network).
     const url = (user: string, database: string) => `mysql+pymysql://${user}:$${passwordVariable(user)}@127.0.0.1/${database}`;
     // Only what the syncs read: each service's database URL (passwords are letters and digits).
@@ -302,7 +300,7 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
     await this.run(
       "controller",
       [
-        databaseGrantsScript(databases.flatMap(([user, , names]) => names.map((database) => ({ database, user })))),
+        databaseGrantsScript(databases.flatMap((access) => access.databases.map((database) => ({ database: database.name, user: access.user })))),
         setOption,
         ...settings.map(([file, section, key, value]) => `set_option ${file} ${section} ${key} "${value}"`),
         'su -s /bin/sh -c "keystone-manage db_sync" keystone',

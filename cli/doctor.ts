@@ -9,8 +9,9 @@
  */
 import { accessSync, constants } from "fs";
 import type { CommandModule } from "yargs";
-import type { HostConfig, StackConfig } from "../config/stackConfig";
-import { endpointOf } from "../deployment";
+import type { HostConfig, StackConfig } from "../config/types";
+import { endpointOf } from "../remote/endpoint";
+import { ServicePart, serviceIds, serviceRecord } from "../catalog/services";
 import { shellQuote } from "../lib/shell";
 import { fingerprint, publicKeyBlob } from "../lib/sshKeys";
 import { OperatingSystem, osReleaseIdentities, OsProfile } from "../profiles/profiles";
@@ -29,24 +30,21 @@ export const minimumResources = {
 /** Largest clock difference to this machine, in seconds, that passes. */
 export const clockToleranceSeconds = 5;
 
-/** Ports on the controller, and who binds them. */
+/** A port on the controller, and who binds it. */
 export interface ControllerPort {
   readonly port: number;
   readonly service: string;
-  /** "prerequisite": the installer's only with `prerequisites`, otherwise the operator's own service. */
-  readonly part: "nova" | "prerequisite";
+  /** Whether the installer runs what listens there, or (prerequisites off) the operator must. */
+  readonly part: ServicePart;
+  /** Clients find it through Keystone's catalog: the operator's may listen on another host. */
+  readonly foundThroughCatalog: boolean;
 }
 
-export const controllerPorts: readonly ControllerPort[] = [
-  { port: 3306, service: "MariaDB", part: "prerequisite" },
-  { port: 5672, service: "RabbitMQ", part: "prerequisite" },
-  { port: 11211, service: "memcached", part: "prerequisite" },
-  { port: 5000, service: "Keystone", part: "prerequisite" },
-  { port: 9292, service: "Glance", part: "prerequisite" },
-  { port: 8774, service: "nova-api", part: "nova" },
-  { port: 8778, service: "Placement", part: "nova" },
-  { port: 6080, service: "noVNC proxy", part: "nova" },
-];
+/** Every port of the catalog's controller services, in the catalog's order. */
+export const controllerPorts: readonly ControllerPort[] = serviceIds.flatMap((id) => {
+  const record = serviceRecord(id);
+  return record.role === "controller" ? record.ports.map((port) => ({ port: port.port, service: port.listener, part: record.part, foundThroughCatalog: record.foundThroughCatalog ?? false })) : [];
+});
 
 // ---- the probe -------------------------------------------------------------------------------
 
@@ -229,13 +227,17 @@ export function checkVirtualization(config: Pick<StackConfig, "computeDriver" | 
  * The controller's ports, judged by what runs there: before deployment the installer's ports
  * must be free; once Nova runs they must be listening. Without `prerequisites` the operator's
  * MariaDB, RabbitMQ, memcached, Keystone and Glance must already listen on the controller, where
- * the rendered files point (database and transport URLs, [glance] api_servers, auth URLs).
+ * the rendered files point (database and transport URLs, [glance] api_servers, auth URLs); the
+ * Networking API, found through Keystone's catalog, may run elsewhere.
  */
 export function checkPorts(state: ControllerState, listening: ReadonlySet<number>, prerequisites: boolean): Omit<CheckRow, "host"> {
   const problems: { result: CheckResult; text: string }[] = [];
-  for (const { port, service, part } of controllerPorts) {
+  for (const { port, service, part, foundThroughCatalog } of controllerPorts) {
     const installers = part === "nova" || prerequisites;
     const open = listening.has(port);
+    if (!installers && foundThroughCatalog) {
+      continue;
+    }
     if (!installers) {
       if (!open) problems.push({ result: "FAIL", text: `${port} (${service}) not listening: prerequisites is off, so the operator's ${service} must run here` });
     } else if (state === "not deployed" && open) {
@@ -269,7 +271,7 @@ export type HostProbe =
     };
 
 function novaApiUnit(profile: OsProfile): string {
-  return profile.units.novaController.find((unit) => unit.endsWith("nova-api")) ?? profile.units.novaController[0];
+  return profile.services.nova.units.find((unit) => unit.endsWith("nova-api")) ?? profile.services.nova.units[0];
 }
 
 /** Every check of one host from its probe. */

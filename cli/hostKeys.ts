@@ -14,7 +14,7 @@
  */
 import { Client } from "ssh2";
 import type { Argv, CommandModule } from "yargs";
-import { configNamespace, HostConfig, StackConfig } from "../config/stackConfig";
+import { configNamespace, HostConfig, StackConfig } from "../config/types";
 import { shellQuote } from "../lib/shell";
 import { fingerprint, publicKeyBlob, publicKeyLine } from "../lib/sshKeys";
 import { checksFailedExitCode, errorDetail } from "./checkTable";

@@ -12,9 +12,9 @@
 import { writeFileSync } from "fs";
 import * as ini from "ini";
 import type { CommandModule } from "yargs";
-import type { StackConfig } from "../config/stackConfig";
+import type { StackConfig } from "../config/types";
 import { parseHostFacts } from "../components/hostFacts";
-import { hostFiles, VirtType } from "../render/hostFiles";
+import { hostPlan, VirtType } from "../plan/hostPlan";
 import { virtTypeFor } from "../steps/compute";
 import { fileContentVariable } from "../steps/files";
 import { pulumiOrThrow, runPulumi } from "./pulumiCli";
@@ -341,7 +341,7 @@ export function previewMarkdown(report: PreviewReport): string {
 /** Renders a file of the current configuration with the real passwords (compared in memory only). */
 export function currentFileRenderer(config: StackConfig, virtTypes: Readonly<Record<string, VirtType>>): (host: string, path: string) => string {
   return (host, path) => {
-    const file = hostFiles(config, host).find((entry) => entry.path === path);
+    const file = hostPlan(config, host).files.find((entry) => entry.path === path);
     if (file === undefined) throw new Error(`the current configuration writes no ${path} on ${host}`);
     return file.render(config.passwords, config.virtType ?? virtTypes[host]);
   };

@@ -3,19 +3,20 @@
  * unless asked; without --file, the list of files the installer writes there.
  */
 import type { CommandModule } from "yargs";
-import type { StackConfig } from "../config/stackConfig";
-import { HostFile, hostFiles, renderMasked, VirtType } from "../render/hostFiles";
+import type { StackConfig } from "../config/types";
+import { hostPlan, PlannedFile, VirtType } from "../plan/hostPlan";
+import { renderMasked } from "../render/masking";
 import { deployedVirtTypes, readStackConfig, readStackOutputs } from "./stackConfigReader";
 
 /** One line per file: path, owner:group, mode, and the step that writes it. */
-export function formatFileList(files: readonly HostFile[]): string {
+export function formatFileList(files: readonly PlannedFile[]): string {
   const width = Math.max(...files.map((file) => file.path.length));
   const ownerWidth = Math.max(...files.map((file) => `${file.owner}:${file.group}`.length));
   return files.map((file) => `${file.path.padEnd(width)}  ${`${file.owner}:${file.group}`.padEnd(ownerWidth)}  ${file.mode}  ${file.step}`).join("\n") + "\n";
 }
 
 /** The file of that path on the host. @throws Error listing the host's files. */
-export function selectFile(files: readonly HostFile[], path: string, hostName: string): HostFile {
+export function selectFile(files: readonly PlannedFile[], path: string, hostName: string): PlannedFile {
   const file = files.find((entry) => entry.path === path);
   if (file === undefined) {
     throw new Error(`the installer writes no file ${JSON.stringify(path)} on ${hostName}; it writes:\n  ${files.map((entry) => entry.path).join("\n  ")}`);
@@ -58,7 +59,7 @@ export interface RenderOptions {
 /** What `render` prints: the file list, or the file's text. */
 export async function renderCommandOutput(options: RenderOptions, config?: StackConfig): Promise<string> {
   const stack = config ?? (await readStackConfig(options.stack));
-  const files = hostFiles(stack, options.host);
+  const files = hostPlan(stack, options.host).files;
   if (options.file === undefined) {
     return formatFileList(files);
   }

@@ -4,9 +4,9 @@
  */
 import { randomInt } from "crypto";
 import type { Argv, CommandModule } from "yargs";
-import { forbiddenPasswordCharacters, passwordProblem } from "../config/stackConfig";
-import type { CloudPasswords } from "../render/configFiles";
-import { passwordNames } from "../render/configFiles";
+import { forbiddenPasswordCharacters, passwordProblem } from "../config/passwords";
+import type { CloudPasswords } from "../config/passwords";
+import { passwordNames } from "../config/passwords";
 import { pulumiOrThrow } from "./pulumiCli";
 
 const alphanumeric = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";

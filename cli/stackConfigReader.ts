@@ -4,8 +4,9 @@
  * `resolveStackConfig`, so a command never works from a configuration `pulumi up` would refuse.
  */
 import { rawStackConfig, stackConfigKeys } from "../config/rawConfig";
-import { configNamespace, RawStackConfig, resolveStackConfig, StackConfig } from "../config/stackConfig";
-import { passwordNames } from "../render/configFiles";
+import { configNamespace, RawStackConfig, StackConfig } from "../config/types";
+import { resolveStackConfig } from "../config/stackConfig";
+import { passwordNames } from "../config/passwords";
 import { pulumiOrThrow } from "./pulumiCli";
 
 /** One key of `pulumi config --json`: `value` is absent for a secret read without --show-secrets. */

@@ -5,12 +5,12 @@
  * (test/unit/cli-verify.test.ts feeds them captured outputs).
  */
 import type { CommandModule } from "yargs";
-import type { HostConfig, StackConfig } from "../config/stackConfig";
-import { endpointOf } from "../deployment";
+import type { HostConfig, StackConfig } from "../config/types";
+import { endpointOf } from "../remote/endpoint";
 import { shellQuote } from "../lib/shell";
 import { closeAllConnections, CommandResult, runCommand } from "../remote/ssh";
 import { CheckRow, errorDetail, exitCodeOf, formatCheckTable, worst } from "./checkTable";
-import { adminOpenrcFile } from "../render/hostFiles";
+import { adminOpenrcFile } from "../plan/hostPlan";
 import { readStackConfig } from "./stackConfigReader";
 
 // ---- parsers -------------------------------------------------------------------------------
@@ -232,7 +232,7 @@ export function verifications(config: StackConfig): Verification[] {
     },
     { command: "nova-status upgrade check", judge: (result) => [checkUpgradeStatus("nova-status", result, controller)], checks: onController("nova-status"), anyExitCode: true },
     // Queens and Rocky serve Placement from Nova: nova-status covers it, there is no placement-status.
-    ...(config.profile.placementHosting === "standalone-placement"
+    ...(!config.profile.services.placement.sharesDatabase
       ? [{ command: "placement-status upgrade check", judge: (result: CommandResult) => [checkUpgradeStatus("placement-status", result, controller)], checks: onController("placement-status"), anyExitCode: true }]
       : []),
   ];

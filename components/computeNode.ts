@@ -7,22 +7,24 @@
  * the controller) its nova-compute service is deleted from the cloud, resource provider included.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { ComputeDriver } from "../config/stackConfig";
-import type { IniFragment } from "../lib/osloIni";
+import type { CloudPasswords } from "../config/passwords";
+import type { ComputeDriver } from "../config/types";
 import { shellQuote } from "../lib/shell";
-import { CloudSettings, renderConfigFile } from "../render/configFiles";
+import type { PlannedService } from "../plan/hostPlan";
 import { RemoteScript } from "../remote/remoteScript";
 import { virtTypeFor, removeComputeScript } from "../steps/compute";
 import { adminPasswordVariable } from "../steps/keystone";
 import type { Facts } from "./hostFacts";
-import { HostTarget, installPackages, startServices, writeConfigFile } from "./remoteSteps";
+import { HostTarget, installPackages, startServices, writePlannedFile } from "./remoteSteps";
 
 export interface ComputeNodeArgs {
   readonly host: HostTarget;
   /** The controller, where the node's membership in the cloud is managed. */
   readonly controller: HostTarget;
+  /** nova-compute as planned on the node. */
+  readonly service: PlannedService;
   /** A secret. */
-  readonly cloud: pulumi.Output<CloudSettings>;
+  readonly passwords: pulumi.Output<CloudPasswords>;
   /** The host's facts (CPU virtualization flags decide virt_type). */
   readonly facts: pulumi.Output<Facts>;
   readonly computeDriver: ComputeDriver;
@@ -30,8 +32,6 @@ export interface ComputeNodeArgs {
   readonly virtType?: "kvm" | "qemu";
   readonly authUrl: string;
   readonly region: string;
-  /** The operator's additions to the compute nova.conf. Default none. */
-  readonly overrides?: IniFragment;
   /** What must run before nova-compute starts: the control plane. */
   readonly controlPlane: pulumi.Resource[];
 }
@@ -39,26 +39,20 @@ export interface ComputeNodeArgs {
 export class ComputeNode extends pulumi.ComponentResource {
   /** The step after which nova-compute runs on the node. */
   public readonly running: RemoteScript;
-  public readonly virtType: pulumi.Output<string>;
+  public readonly virtType: pulumi.Output<"kvm" | "qemu">;
 
   constructor(name: string, args: ComputeNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nova-installer:compute:ComputeNode", name, {}, opts);
-    const { host, cloud, controller } = args;
-    const profile = host.profile;
+    const { host, service, passwords, controller } = args;
     const hostName = host.connection.hostName;
     this.virtType = args.facts.apply((facts) => args.virtType ?? virtTypeFor(facts.virtualizationFlags));
 
-    const packages = installPackages(`${name}-packages`, host, profile.packages.novaCompute, { parent: this });
-    const settings = pulumi.all([cloud, this.virtType]).apply(([values, virtType]) => ({
-      values,
-      host: { myIp: host.connection.address, computeDriver: args.computeDriver, virtType },
-    }));
-    const files = [profile.files.novaCompute, ...(profile.files.novaComputeDriver ? [profile.files.novaComputeDriver] : [])].map((spec, index) =>
-      writeConfigFile(
-        `${name}-${index === 0 ? "nova-conf" : "nova-compute-conf"}`,
+    const packages = installPackages(`${name}-packages`, host, service.platform.packages, { parent: this });
+    const files = service.files.map((file) =>
+      writePlannedFile(
         host,
-        spec,
-        settings.apply(({ values, host: hostSettings }) => renderConfigFile(spec, values, hostSettings, index === 0 ? args.overrides : undefined)),
+        file,
+        pulumi.all([passwords, this.virtType]).apply(([values, virtType]) => file.render(values, virtType)),
         { parent: this, dependsOn: [packages] },
       ),
     );
@@ -73,12 +67,12 @@ export class ComputeNode extends pulumi.ComponentResource {
         description: `membership of ${hostName} in the cloud`,
         create: `echo ${shellQuote(`${hostName} joins the cloud`)}`,
         delete: removeComputeScript(args.authUrl, args.region, hostName),
-        secrets: { [adminPasswordVariable]: cloud.passwords.admin },
+        secrets: { [adminPasswordVariable]: passwords.admin },
       },
       { parent: this, dependsOn: args.controlPlane },
     );
 
-    const units = args.computeDriver === "libvirt.LibvirtDriver" ? [profile.units.hypervisor, ...profile.units.novaCompute] : profile.units.novaCompute;
+    const units = args.computeDriver === "libvirt.LibvirtDriver" ? [host.profile.hypervisorUnit, ...service.units] : service.units;
     this.running = startServices(`${name}-services`, host, units, { stopOnDelete: true }, { parent: this, dependsOn: [...files, membership] });
     this.registerOutputs({ virtType: this.virtType });
   }

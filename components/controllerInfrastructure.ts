@@ -1,48 +1,34 @@
 /**
  * ControllerInfrastructure: MariaDB, RabbitMQ and memcached as the install guide's "Environment"
- * chapter sets them up, listening on the controller's management address.
+ * chapter sets them up, listening on the controller's management address: their files from the
+ * plan, their units started together, then the RabbitMQ user of the OpenStack services.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CloudSettings, renderConfigFile } from "../render/configFiles";
+import type { CloudPasswords } from "../config/passwords";
+import { filesOf, PlannedService } from "../plan/hostPlan";
 import { RemoteScript } from "../remote/remoteScript";
 import { rabbitPasswordVariable, rabbitUserScript } from "../steps/rabbitmq";
-import { HostTarget, startServices, writeConfigFile } from "./remoteSteps";
+import { HostTarget, startServices, writePlannedFile } from "./remoteSteps";
 
 export interface ControllerInfrastructureArgs {
   readonly host: HostTarget;
-  /** The cloud's settings, passwords included (a secret). */
-  readonly cloud: pulumi.Output<CloudSettings>;
+  /** The infrastructure services as planned on the controller (the catalog's part "infrastructure"). */
+  readonly services: readonly PlannedService[];
+  /** A secret. */
+  readonly passwords: pulumi.Output<CloudPasswords>;
 }
 
 export class ControllerInfrastructure extends pulumi.ComponentResource {
   constructor(name: string, args: ControllerInfrastructureArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nova-installer:controller:ControllerInfrastructure", name, {}, opts);
-    const { host, cloud } = args;
-    const files = host.profile.files;
-    const units = host.profile.units;
-    const settings = { myIp: host.connection.address };
-
-    const databaseSettings = writeConfigFile(
-      `${name}-database-settings`,
-      host,
-      files.databaseServer,
-      cloud.apply((values) => renderConfigFile(files.databaseServer, values, settings)),
-      { parent: this },
-    );
-    const cacheSettings = writeConfigFile(
-      `${name}-cache-settings`,
-      host,
-      files.cache,
-      cloud.apply((values) => renderConfigFile(files.cache, values, settings)),
-      { parent: this },
-    );
-    const address = host.connection.address;
-    const services = startServices(
+    const { host, services, passwords } = args;
+    const files = services.flatMap(filesOf).map((file) => writePlannedFile(host, file, passwords.apply((values) => file.render(values)), { parent: this }));
+    const started = startServices(
       `${name}-services`,
       host,
-      [units.database, units.messageQueue, units.cache],
-      { listening: [{ host: address, port: 3306 }, { host: address, port: 5672 }, { host: address, port: 11211 }] },
-      { parent: this, dependsOn: [databaseSettings, cacheSettings] },
+      services.flatMap((service) => service.units),
+      { listening: services.flatMap((service) => service.listening) },
+      { parent: this, dependsOn: files },
     );
     new RemoteScript(
       `${name}-rabbitmq-user`,
@@ -50,9 +36,9 @@ export class ControllerInfrastructure extends pulumi.ComponentResource {
         connection: host.connection,
         description: "RabbitMQ user openstack",
         create: rabbitUserScript("openstack", host.profile.rabbitPasswordMethod),
-        secrets: { [rabbitPasswordVariable]: cloud.passwords.rabbit },
+        secrets: { [rabbitPasswordVariable]: passwords.rabbit },
       },
-      { parent: this, dependsOn: [services] },
+      { parent: this, dependsOn: [started] },
     );
     this.registerOutputs({});
   }

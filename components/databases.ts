@@ -5,32 +5,28 @@
  * when it does, deleting the step drops the databases and their users.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { CloudPasswords } from "../render/configFiles";
+import type { CloudPasswords, PasswordName } from "../config/passwords";
+import type { PlannedService } from "../plan/hostPlan";
 import { RemoteScript } from "../remote/remoteScript";
 import { databaseGrantsScript, DatabaseGrant, dropDatabasesScript, passwordVariable, sqlStringContent } from "../steps/mariadb";
 import type { HostTarget } from "./remoteSteps";
 
+/** A database user of the cloud and the databases granted to it (a catalog record's `database`). */
 export interface DatabaseUser {
   readonly user: string;
   /** Which password of the cloud the user logs in with. */
-  readonly password: keyof CloudPasswords;
+  readonly password: PasswordName;
   readonly databases: readonly string[];
 }
 
-/** Nova's databases (placement's own where it is a separate service). */
-export function novaDatabaseUsers(standalonePlacement: boolean): DatabaseUser[] {
-  return [
-    { user: "nova", password: "novaDatabase", databases: ["nova_api", "nova", "nova_cell0"] },
-    ...(standalonePlacement ? [{ user: "placement", password: "placementDatabase" as const, databases: ["placement"] }] : []),
-  ];
+/** The database users of the services planned on a host, in the catalog's order. */
+export function databaseUsers(services: readonly PlannedService[]): DatabaseUser[] {
+  return services.flatMap(({ record, credentials }) =>
+    record.database && credentials
+      ? [{ user: record.database.user, password: record.database.password as PasswordName, databases: record.database.databases.map((entry) => entry.name) }]
+      : [],
+  );
 }
-
-/** The prerequisites' databases, when the installer runs them. */
-export const prerequisiteDatabaseUsers: readonly DatabaseUser[] = [
-  { user: "keystone", password: "keystoneDatabase", databases: ["keystone"] },
-  { user: "glance", password: "glanceDatabase", databases: ["glance"] },
-  { user: "neutron", password: "neutronDatabase", databases: ["neutron"] },
-];
 
 export interface DatabasesArgs {
   readonly host: HostTarget;

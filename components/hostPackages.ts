@@ -4,13 +4,15 @@
  * each host, and hosts install in parallel.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { PackageSets } from "../profiles/profiles";
+import type { ServiceRole } from "../catalog/services";
+import { rolePackages } from "../profiles/profiles";
 import { HostTarget, installPackages } from "./remoteSteps";
 
 export interface HostPackagesArgs {
   readonly host: HostTarget;
-  /** Which of the profile's package sets to install, in order. */
-  readonly parts: readonly (keyof PackageSets)[];
+  readonly role: ServiceRole;
+  /** Whether the stack installs the prerequisites (their packages come first on the controller). */
+  readonly prerequisites: boolean;
 }
 
 export class HostPackages extends pulumi.ComponentResource {
@@ -19,7 +21,7 @@ export class HostPackages extends pulumi.ComponentResource {
 
   constructor(name: string, args: HostPackagesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nova-installer:host:HostPackages", name, {}, opts);
-    this.packages = [...new Set(args.parts.flatMap((part) => args.host.profile.packages[part]))];
+    this.packages = rolePackages(args.host.profile, args.role, args.prerequisites);
     installPackages(`${name}-install`, args.host, this.packages, { parent: this });
     this.registerOutputs({});
   }

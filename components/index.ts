@@ -1,4 +1,5 @@
 export * from "./adminCredentials";
+export * from "./apiService";
 export * from "./computeNode";
 export * from "./controllerInfrastructure";
 export * from "./databases";
@@ -7,9 +8,4 @@ export * from "./flavors";
 export * from "./hostDiscovery";
 export * from "./hostFacts";
 export * from "./hostPackages";
-export * from "./identity";
-export * from "./imageService";
-export * from "./networkApi";
-export * from "./novaController";
-export * from "./placement";
 export * from "./serviceRegistration";

@@ -3,9 +3,8 @@
  * configuration file, start services. Each returns one RemoteScript, a child of the component.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { shellQuote } from "../lib/shell";
-import type { ConfigFileSpec, OsProfile } from "../profiles/profiles";
-import { CloudPasswords, databaseCredentialsSpec, DatabaseUserName, renderDatabaseCredentials } from "../render/configFiles";
+import type { PlannedFile } from "../plan/hostPlan";
+import type { OsProfile } from "../profiles/profiles";
 import { RemoteScript } from "../remote/remoteScript";
 import type { SshEndpoint } from "../remote/ssh";
 import { fileContentVariable, restartReadersScript, writeFileScript } from "../steps/files";
@@ -18,21 +17,6 @@ export interface HostTarget {
   readonly profile: OsProfile;
   /** Refresh the package index before installing (off for hosts with a pre-seeded cache). */
   readonly refreshPackageIndex: boolean;
-  /** uwsgi worker processes per API; undefined keeps the package's number. */
-  readonly apiWorkers?: number;
-}
-
-/**
- * Commands that set the worker processes of an API served by its own uwsgi (Debian ships 8 to
- * 16, each loading the whole application on its first request: minutes of CPU on a small
- * controller). Nothing where the stack keeps the default or httpd serves the API.
- */
-export function apiWorkersSetup(host: HostTarget, api: keyof OsProfile["uwsgiConfigs"]): string[] {
-  const file = host.profile.uwsgiConfigs[api];
-  if (host.apiWorkers === undefined || file === undefined) {
-    return [];
-  }
-  return [`sed -i -E 's/^processes = [0-9]+/processes = ${host.apiWorkers}/' ${shellQuote(file)}`];
 }
 
 export function installPackages(
@@ -60,7 +44,7 @@ export function installPackages(
 export function writeConfigFile(
   name: string,
   host: HostTarget,
-  spec: ConfigFileSpec,
+  spec: Pick<PlannedFile, "path" | "owner" | "group" | "mode" | "readers">,
   content: pulumi.Input<string>,
   opts: pulumi.CustomResourceOptions,
 ): RemoteScript {
@@ -78,17 +62,9 @@ export function writeConfigFile(
   );
 }
 
-/** The database password file of a service (see templates/mysql/client.cnf), restarting its readers on change. */
-export function writeDatabaseCredentials(
-  name: string,
-  host: HostTarget,
-  user: DatabaseUserName,
-  readers: readonly string[],
-  passwords: pulumi.Output<CloudPasswords>,
-  opts: pulumi.CustomResourceOptions,
-): RemoteScript {
-  const spec = databaseCredentialsSpec(user, readers);
-  return writeConfigFile(name, host, spec, passwords.apply((values) => renderDatabaseCredentials(user, values)), opts);
+/** Writes a file of the host's plan under its step's name (and its former name as an alias). */
+export function writePlannedFile(host: HostTarget, file: PlannedFile, content: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): RemoteScript {
+  return writeConfigFile(file.step, host, file, content, { ...opts, aliases: file.formerStep ? [{ name: file.formerStep }] : opts.aliases });
 }
 
 export function startServices(

@@ -6,10 +6,30 @@
  * deleting the step removes the users, services and endpoints it registered.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { CloudPasswords } from "../render/configFiles";
+import type { CloudPasswords, PasswordName } from "../config/passwords";
+import type { PlannedService } from "../plan/hostPlan";
 import { RemoteScript } from "../remote/remoteScript";
 import { registrationDocument, registrationScript, registrationVariable, ServiceRegistration as Registration } from "../steps/keystone";
 import type { HostTarget } from "./remoteSteps";
+
+/** How Keystone should know the services planned on the controller: each one with a Keystone entry in its catalog record. */
+export function keystoneRegistrations(services: readonly PlannedService[], controllerHost: string): Registration[] {
+  return services.flatMap(({ record }) => {
+    const entry = record.keystone;
+    if (entry === undefined) {
+      return [];
+    }
+    const url = `http://${controllerHost}:${record.ports[0].port}${entry.path}`;
+    return [
+      {
+        user: entry.user,
+        password: entry.password as PasswordName,
+        service: { name: entry.name, type: entry.type, description: entry.description },
+        endpoints: { public: url, internal: url, admin: url },
+      },
+    ];
+  });
+}
 
 export interface ServiceRegistrationArgs {
   readonly host: HostTarget;
@@ -29,9 +49,7 @@ export class ServiceRegistration extends pulumi.ComponentResource {
 
   constructor(name: string, args: ServiceRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nova-installer:controller:ServiceRegistration", name, {}, opts);
-    const document = args.passwords.apply((passwords) =>
-      registrationDocument(args.authUrl, args.region, passwords.admin, args.services, passwords as unknown as Record<string, string>),
-    );
+    const document = args.passwords.apply((passwords) => registrationDocument(args.authUrl, args.region, passwords, args.services));
     const step = new RemoteScript(
       `${name}-keystone`,
       {

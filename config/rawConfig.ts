@@ -3,7 +3,7 @@
  * and the operator CLI (which reads `pulumi config --json`) both turn the stored strings into the
  * raw values `resolveStackConfig` validates, so the two can never disagree on a key's type.
  */
-import type { RawStackConfig } from "./stackConfig";
+import type { RawStackConfig } from "./types";
 
 /** Keys whose values are plain strings. */
 export const textConfigKeys = ["operatingSystem", "openstackRelease", "sshUser", "sshPrivateKeyPath", "region", "computeDriver", "virtType"] as const;

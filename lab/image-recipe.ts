@@ -5,7 +5,7 @@
  * hand: when a profile gains a package, the image key changes and the image is rebuilt.
  */
 import { createHash } from "crypto";
-import { OsProfile, allPackages, profileFor } from "../profiles/profiles";
+import { OsProfile, allPackages, packageSets, profileFor } from "../profiles/profiles";
 
 /**
  * Bump when the build steps in image.ts change in a way the other inputs do not capture, so
@@ -44,7 +44,7 @@ export const debootstrapIncludes: readonly string[] = [
 export const labExtraPackages: readonly string[] = ["curl", "openssl"];
 
 export interface PackageGroup {
-  /** A `PackageSets` field name of the profile, or "all"/"lab-extra". */
+  /** A service id of the catalog (or "client"), whose packages the profile names; or "all"/"lab-extra". */
   readonly name: string;
   readonly packages: readonly string[];
 }
@@ -58,7 +58,7 @@ export interface PackageGroup {
  * seconds and make sure any such choice is in the cache too.
  */
 export function packageGroups(profile: OsProfile = labProfile): PackageGroup[] {
-  const sets = Object.entries(profile.packages) as [string, readonly string[]][];
+  const sets = Object.entries(packageSets(profile));
   return [
     { name: "all", packages: [...new Set([...allPackages(profile), ...labExtraPackages])].sort() },
     ...sets.filter(([, packages]) => packages.length > 0).map(([name, packages]) => ({ name, packages: [...packages] })),

@@ -1,10 +1,13 @@
 /**
  * Everything that differs between operating systems and OpenStack releases, as data.
  *
- * Components never branch on the OS or the release: they look the profile up here and use its
- * fields. `profileFor` throws on a combination that is not in the table, so an unsupported
- * host is rejected at validation time instead of half-installed.
+ * A service's own facts (ports, databases, Keystone entries) are the catalog's
+ * (catalog/services.ts); a profile says, for each service of the catalog, which packages, units
+ * and files a platform uses for it. Components never branch on the OS or the release: they look
+ * the profile up here and use its fields. `profileFor` throws on a combination that is not in
+ * the table, so an unsupported host is rejected at validation time instead of half-installed.
  */
+import { installedServices, ServiceId, ServiceRole } from "../catalog/services";
 import type { RabbitPasswordMethod } from "../steps/rabbitmq";
 import { neutronPreloadSetup } from "./neutronPreload";
 
@@ -15,50 +18,6 @@ export type OperatingSystem = "debian-12" | "centos-7" | "centos-stream-9";
 export type OpenStackRelease = "queens" | "rocky" | "zed" | "caracal";
 
 export type PackageManager = "apt-get" | "yum" | "dnf";
-
-/** How the Placement API is served on a release. */
-export type PlacementHosting =
-  /** Queens/Rocky RDO: openstack-nova-placement-api, a WSGI app inside httpd, tables in nova_api. */
-  | "nova-placement-in-httpd"
-  /** Stein and later: the separate placement project with its own database. */
-  | "standalone-placement";
-
-/** The package names of each installable part, per profile. */
-export interface PackageSets {
-  /** Database, message queue and cache for the control plane. */
-  readonly infrastructure: readonly string[];
-  /** Keystone and whatever serves it. */
-  readonly identity: readonly string[];
-  /** Glance. */
-  readonly image: readonly string[];
-  /** Neutron server with ML2 (API only, no agents). */
-  readonly networkApi: readonly string[];
-  /** Placement API (empty where Nova ships it, see `novaController`). */
-  readonly placement: readonly string[];
-  /** Nova control plane services. */
-  readonly novaController: readonly string[];
-  /** Nova compute service with its hypervisor stack. */
-  readonly novaCompute: readonly string[];
-  /** The openstack command line client (used by registration and verification). */
-  readonly client: readonly string[];
-}
-
-/** systemd unit names of each service, per profile. */
-export interface ServiceUnits {
-  readonly database: string;
-  readonly messageQueue: string;
-  readonly cache: string;
-  /** What serves Keystone: its own uwsgi unit (Debian) or httpd (RDO). */
-  readonly identity: readonly string[];
-  readonly imageApi: readonly string[];
-  readonly networkApi: readonly string[];
-  /** Placement's own units; on old RDO Placement runs inside httpd (the identity units). */
-  readonly placementApi: readonly string[];
-  readonly novaController: readonly string[];
-  readonly novaCompute: readonly string[];
-  /** The hypervisor daemon nova-compute's libvirt driver talks to. */
-  readonly hypervisor: string;
-}
 
 /** One configuration file the installer writes. */
 export interface ConfigFileSpec {
@@ -75,33 +34,39 @@ export interface ConfigFileSpec {
   readonly templates: readonly string[];
   /** Units that read the file: restarted when it changes. */
   readonly readers: readonly string[];
+  /** The name its step had before files were named by what they are (kept as an alias, so existing stacks keep the step). */
+  readonly formerId?: string;
 }
 
-/** The files of each part; a part a profile does not have is absent. */
-export interface ConfigFiles {
-  readonly databaseServer: ConfigFileSpec;
-  readonly cache: ConfigFileSpec;
-  readonly identity: ConfigFileSpec;
-  /** Web server settings Keystone (and old Placement) need: ServerName, the /usr/bin grant. */
-  readonly identityWebServer: readonly ConfigFileSpec[];
-  readonly imageApi: ConfigFileSpec;
-  readonly networkApi: ConfigFileSpec;
-  readonly networkPlugin: ConfigFileSpec;
-  readonly placement?: ConfigFileSpec;
-  readonly novaController: ConfigFileSpec;
-  readonly novaCompute: ConfigFileSpec;
-  /** A second file nova-compute reads after nova.conf (Debian's nova-compute.conf); absent elsewhere. */
-  readonly novaComputeDriver?: ConfigFileSpec;
+/** What a platform uses for one service of the catalog. */
+export interface ServicePlatform {
+  readonly packages: readonly string[];
+  /** The units that serve it (on old RDO Placement runs inside Keystone's httpd). */
+  readonly units: readonly string[];
+  /** Its files by id, in the order they are written; the id names the step that writes the file. */
+  readonly files: Readonly<Record<string, ConfigFileSpec>>;
+  /** Where the API runs under its own uwsgi: the file whose `processes` the `apiWorkers` setting sets. */
+  readonly uwsgiConfig?: string;
+  /** Commands run before the service's schema step (RDO: the WSGI or plugin links). */
+  readonly schemaSetup?: readonly string[];
+  /** Commands run before each (re)start of its units. */
+  readonly startSetup?: readonly string[];
+  /** Client commands that must answer after each start, besides the catalog's own check (what the first real request needs). */
+  readonly warmUp?: readonly string[];
+  /** The platform keeps the service's tables in another service's database (Queens/Rocky: Placement in nova_api): no database of its own. */
+  readonly sharesDatabase?: boolean;
 }
 
 export interface OsProfile {
   readonly operatingSystem: OperatingSystem;
   readonly release: OpenStackRelease;
   readonly packageManager: PackageManager;
-  readonly packages: PackageSets;
-  readonly units: ServiceUnits;
-  readonly files: ConfigFiles;
-  readonly placementHosting: PlacementHosting;
+  /** Every service of the catalog, as this platform provides it. */
+  readonly services: { readonly [id in ServiceId]: ServicePlatform };
+  /** The openstack command line client (used by registration and verification). */
+  readonly clientPackages: readonly string[];
+  /** The hypervisor daemon nova-compute's libvirt driver talks to. */
+  readonly hypervisorUnit: string;
   /** The Python interpreter the installer's helper programs run with. */
   readonly python: "python3" | "python";
   /** How the RabbitMQ password reaches rabbitmqctl without a command line (see steps/rabbitmq.ts). */
@@ -111,24 +76,6 @@ export interface OsProfile {
    * password, each service fills it from its own configuration.
    */
   readonly templatedCellUrls: boolean;
-  /** Commands that put Keystone's WSGI app in place before it starts (RDO: httpd's wsgi-keystone.conf). */
-  readonly identitySetup: readonly string[];
-  /** Commands run before the Networking API's schema migrations (RDO: the plugin.ini link). */
-  readonly networkApiSetup: readonly string[];
-  /**
-   * Commands run before each (re)start of the Networking API. Debian: every uwsgi worker
-   * configures the database models before it serves (profiles/neutronPreload.ts).
-   */
-  readonly networkApiStartSetup: readonly string[];
-  /** Whether the API's readiness check also lists ports (what Nova asks for every instance). */
-  readonly networkApiWarmUp: boolean;
-  /**
-   * uwsgi configuration of each API that runs under its own uwsgi (Debian), where the
-   * `apiWorkers` setting sets the number of worker processes; absent where httpd serves them.
-   */
-  readonly uwsgiConfigs: Readonly<Partial<Record<"identity" | "imageApi" | "networkApi" | "placementApi" | "novaApi", string>>>;
-  /** Commands run before Nova's control plane services start. Debian: the console proxy is noVNC, not SPICE. */
-  readonly novaControllerSetup: readonly string[];
 }
 
 export type ProfileKey = `${OperatingSystem}/${OpenStackRelease}`;
@@ -141,213 +88,257 @@ function textFile(path: string, template: string, readers: readonly string[]): C
   return { path, owner: "root", group: "root", mode: "0644", format: "text", templates: [template], readers };
 }
 
-const debianUnits: ServiceUnits = {
-  database: "mariadb",
-  messageQueue: "rabbitmq-server",
-  cache: "memcached",
-  identity: ["keystone"],
-  imageApi: ["glance-api"],
-  networkApi: ["neutron-api", "neutron-rpc-server"],
-  placementApi: ["placement-api"],
-  novaController: ["nova-api", "nova-scheduler", "nova-conductor", "nova-novncproxy"],
-  novaCompute: ["nova-compute"],
-  hypervisor: "libvirtd",
-};
+/** nova.conf's fragments for the controller and the computes, in merge order. */
+interface NovaTemplates {
+  readonly controller: readonly string[];
+  readonly compute: readonly string[];
+}
+
+const debianNovaController = ["nova-api", "nova-scheduler", "nova-conductor", "nova-novncproxy"];
+const debianNeutron = ["neutron-api", "neutron-rpc-server"];
 
 /** Debian 12 ships Zed; every API runs under its own uwsgi unit. */
 const debianBookwormZed: OsProfile = {
   operatingSystem: "debian-12",
   release: "zed",
   packageManager: "apt-get",
-  packages: {
-    infrastructure: ["mariadb-server", "python3-pymysql", "rabbitmq-server", "memcached", "python3-memcache"],
-    identity: ["keystone"],
-    image: ["glance"],
-    // ML2 is part of neutron-common in Debian (it provides neutron-plugin-ml2).
-    networkApi: ["neutron-server"],
-    placement: ["placement-api"],
-    // nova-novncproxy is provided by nova-consoleproxy.
-    novaController: ["nova-api", "nova-conductor", "nova-scheduler", "nova-consoleproxy"],
-    novaCompute: ["nova-compute"],
-    client: ["python3-openstackclient"],
+  services: {
+    mariadb: {
+      packages: ["mariadb-server", "python3-pymysql"],
+      units: ["mariadb"],
+      files: { "database-settings": { ...iniFile("/etc/mysql/mariadb.conf.d/99-openstack.cnf", "root", ["mariadb/openstack"], ["mariadb"]), mode: "0644" } },
+    },
+    rabbitmq: { packages: ["rabbitmq-server"], units: ["rabbitmq-server"], files: {} },
+    memcached: {
+      packages: ["memcached", "python3-memcache"],
+      units: ["memcached"],
+      files: { "cache-settings": textFile("/etc/memcached.conf", "memcached/debian.conf", ["memcached"]) },
+    },
+    keystone: {
+      packages: ["keystone"],
+      units: ["keystone"],
+      files: { "keystone-conf": iniFile("/etc/keystone/keystone.conf", "keystone", ["keystone/keystone"], ["keystone"]) },
+      uwsgiConfig: "/etc/keystone/keystone-uwsgi.ini",
+    },
+    glance: {
+      packages: ["glance"],
+      units: ["glance-api"],
+      files: { "glance-api-conf": iniFile("/etc/glance/glance-api.conf", "glance", ["glance/glance-api"], ["glance-api"]) },
+      uwsgiConfig: "/etc/glance/glance-api-uwsgi.ini",
+    },
+    neutron: {
+      // ML2 is part of neutron-common in Debian (it provides neutron-plugin-ml2).
+      packages: ["neutron-server"],
+      units: debianNeutron,
+      files: {
+        "neutron-conf": iniFile("/etc/neutron/neutron.conf", "neutron", ["neutron/neutron"], debianNeutron),
+        "ml2-conf": iniFile("/etc/neutron/plugins/ml2/ml2_conf.ini", "neutron", ["neutron/ml2_conf"], debianNeutron),
+      },
+      uwsgiConfig: "/etc/neutron/neutron-api-uwsgi.ini",
+      startSetup: neutronPreloadSetup("/etc/neutron/neutron-api-uwsgi.ini"),
+      warmUp: ["openstack port list"],
+    },
+    placement: {
+      packages: ["placement-api"],
+      units: ["placement-api"],
+      files: { "placement-conf": iniFile("/etc/placement/placement.conf", "placement", ["placement/placement"], ["placement-api"]) },
+      uwsgiConfig: "/etc/placement/placement-api-uwsgi.ini",
+    },
+    nova: {
+      // nova-novncproxy is provided by nova-consoleproxy.
+      packages: ["nova-api", "nova-conductor", "nova-scheduler", "nova-consoleproxy"],
+      units: debianNovaController,
+      files: {
+        "nova-conf": iniFile(
+          "/etc/nova/nova.conf",
+          "nova",
+          ["nova/common", "nova/controller", "nova/placement", "nova/neutron", "nova/service-user"],
+          debianNovaController,
+        ),
+      },
+      uwsgiConfig: "/etc/nova/nova-api-uwsgi.ini",
+      // The console proxy is noVNC, not SPICE.
+      startSetup: ["sed -i 's/^NOVA_CONSOLE_PROXY_TYPE=.*/NOVA_CONSOLE_PROXY_TYPE=novnc/' /etc/default/nova-consoleproxy"],
+    },
+    novaCompute: {
+      packages: ["nova-compute"],
+      units: ["nova-compute"],
+      files: {
+        "nova-conf": iniFile("/etc/nova/nova.conf", "nova", ["nova/common", "nova/compute", "nova/placement", "nova/neutron", "nova/service-user"], ["nova-compute"]),
+        // Debian's nova-compute reads it after nova.conf: what it sets there wins.
+        "nova-compute-conf": iniFile("/etc/nova/nova-compute.conf", "nova", ["nova/nova-compute"], ["nova-compute"]),
+      },
+    },
   },
-  units: debianUnits,
-  files: {
-    databaseServer: { ...iniFile("/etc/mysql/mariadb.conf.d/99-openstack.cnf", "root", ["mariadb/openstack"], ["mariadb"]), mode: "0644" },
-    cache: textFile("/etc/memcached.conf", "memcached/debian.conf", ["memcached"]),
-    identity: iniFile("/etc/keystone/keystone.conf", "keystone", ["keystone/keystone"], debianUnits.identity),
-    identityWebServer: [],
-    imageApi: iniFile("/etc/glance/glance-api.conf", "glance", ["glance/glance-api"], debianUnits.imageApi),
-    networkApi: iniFile("/etc/neutron/neutron.conf", "neutron", ["neutron/neutron"], debianUnits.networkApi),
-    networkPlugin: iniFile("/etc/neutron/plugins/ml2/ml2_conf.ini", "neutron", ["neutron/ml2_conf"], debianUnits.networkApi),
-    placement: iniFile("/etc/placement/placement.conf", "placement", ["placement/placement"], debianUnits.placementApi),
-    novaController: iniFile(
-      "/etc/nova/nova.conf",
-      "nova",
-      ["nova/common", "nova/controller", "nova/placement", "nova/neutron", "nova/service-user"],
-      debianUnits.novaController,
-    ),
-    novaCompute: iniFile(
-      "/etc/nova/nova.conf",
-      "nova",
-      ["nova/common", "nova/compute", "nova/placement", "nova/neutron", "nova/service-user"],
-      debianUnits.novaCompute,
-    ),
-    novaComputeDriver: iniFile("/etc/nova/nova-compute.conf", "nova", ["nova/nova-compute"], debianUnits.novaCompute),
-  },
-  placementHosting: "standalone-placement",
+  clientPackages: ["python3-openstackclient"],
+  hypervisorUnit: "libvirtd",
   python: "python3",
   rabbitPasswordMethod: "stdin",
   templatedCellUrls: true,
-  identitySetup: [],
-  networkApiSetup: [],
-  networkApiStartSetup: neutronPreloadSetup("/etc/neutron/neutron-api-uwsgi.ini"),
-  networkApiWarmUp: true,
-  uwsgiConfigs: {
-    identity: "/etc/keystone/keystone-uwsgi.ini",
-    imageApi: "/etc/glance/glance-api-uwsgi.ini",
-    networkApi: "/etc/neutron/neutron-api-uwsgi.ini",
-    placementApi: "/etc/placement/placement-api-uwsgi.ini",
-    novaApi: "/etc/nova/nova-api-uwsgi.ini",
-  },
-  novaControllerSetup: ["sed -i 's/^NOVA_CONSOLE_PROXY_TYPE=.*/NOVA_CONSOLE_PROXY_TYPE=novnc/' /etc/default/nova-consoleproxy"],
 };
 
 const rdoIdentitySetup = ["ln -sfn /usr/share/keystone/wsgi-keystone.conf /etc/httpd/conf.d/wsgi-keystone.conf"];
+const rdoNetworkSetup = ["ln -sfn /etc/neutron/plugins/ml2/ml2_conf.ini /etc/neutron/plugin.ini"];
+const rdoServerName = textFile("/etc/httpd/conf.d/00-servername.conf", "httpd/servername.conf", ["httpd"]);
 
-const rdoQueensUnits: ServiceUnits = {
-  database: "mariadb",
-  messageQueue: "rabbitmq-server",
-  cache: "memcached",
-  identity: ["httpd"],
-  imageApi: ["openstack-glance-api", "openstack-glance-registry"],
-  networkApi: ["neutron-server"],
-  placementApi: ["httpd"],
-  novaController: [
-    "openstack-nova-api",
-    "openstack-nova-consoleauth",
-    "openstack-nova-scheduler",
-    "openstack-nova-conductor",
-    "openstack-nova-novncproxy",
-  ],
-  novaCompute: ["openstack-nova-compute"],
-  hypervisor: "libvirtd",
-};
-
-/** RDO files shared by every release on CentOS. */
-function rdoFiles(units: ServiceUnits, nova: { controller: readonly string[]; compute: readonly string[] }) {
+/** RDO services whose platform facts every release on CentOS shares. */
+function rdoServices(
+  packages: { readonly pymysql: string; readonly memcache: string; readonly nova: readonly string[] },
+  units: { readonly glance: readonly string[]; readonly nova: readonly string[] },
+  novaTemplates: NovaTemplates,
+): Omit<OsProfile["services"], "keystone" | "placement"> {
+  const novaCompute = ["openstack-nova-compute"];
   return {
-    databaseServer: { ...iniFile("/etc/my.cnf.d/openstack.cnf", "root", ["mariadb/openstack"], ["mariadb"]), mode: "0644" },
-    cache: textFile("/etc/sysconfig/memcached", "memcached/rhel.sysconfig", ["memcached"]),
-    identity: iniFile("/etc/keystone/keystone.conf", "keystone", ["keystone/keystone"], units.identity),
-    imageApi: iniFile("/etc/glance/glance-api.conf", "glance", ["glance/glance-api"], units.imageApi),
-    networkApi: iniFile("/etc/neutron/neutron.conf", "neutron", ["neutron/neutron"], units.networkApi),
-    networkPlugin: iniFile("/etc/neutron/plugins/ml2/ml2_conf.ini", "neutron", ["neutron/ml2_conf"], units.networkApi),
-    novaController: iniFile("/etc/nova/nova.conf", "nova", nova.controller, units.novaController),
-    novaCompute: iniFile("/etc/nova/nova.conf", "nova", nova.compute, units.novaCompute),
+    mariadb: {
+      packages: ["mariadb", "mariadb-server", packages.pymysql],
+      units: ["mariadb"],
+      files: { "database-settings": { ...iniFile("/etc/my.cnf.d/openstack.cnf", "root", ["mariadb/openstack"], ["mariadb"]), mode: "0644" } },
+    },
+    rabbitmq: { packages: ["rabbitmq-server"], units: ["rabbitmq-server"], files: {} },
+    memcached: {
+      packages: ["memcached", packages.memcache],
+      units: ["memcached"],
+      files: { "cache-settings": textFile("/etc/sysconfig/memcached", "memcached/rhel.sysconfig", ["memcached"]) },
+    },
+    glance: {
+      packages: ["openstack-glance"],
+      units: units.glance,
+      files: { "glance-api-conf": iniFile("/etc/glance/glance-api.conf", "glance", ["glance/glance-api"], units.glance) },
+    },
+    neutron: {
+      packages: ["openstack-neutron", "openstack-neutron-ml2"],
+      units: ["neutron-server"],
+      files: {
+        "neutron-conf": iniFile("/etc/neutron/neutron.conf", "neutron", ["neutron/neutron"], ["neutron-server"]),
+        "ml2-conf": iniFile("/etc/neutron/plugins/ml2/ml2_conf.ini", "neutron", ["neutron/ml2_conf"], ["neutron-server"]),
+      },
+      schemaSetup: rdoNetworkSetup,
+    },
+    nova: {
+      packages: packages.nova,
+      units: units.nova,
+      files: { "nova-conf": iniFile("/etc/nova/nova.conf", "nova", novaTemplates.controller, units.nova) },
+    },
+    novaCompute: {
+      packages: ["openstack-nova-compute"],
+      units: novaCompute,
+      files: { "nova-conf": iniFile("/etc/nova/nova.conf", "nova", novaTemplates.compute, novaCompute) },
+    },
   };
 }
+
+const rdoQueensNovaUnits = [
+  "openstack-nova-api",
+  "openstack-nova-consoleauth",
+  "openstack-nova-scheduler",
+  "openstack-nova-conductor",
+  "openstack-nova-novncproxy",
+];
+const rdoQueensPackages = {
+  pymysql: "python2-PyMySQL",
+  memcache: "python-memcached",
+  nova: [
+    "openstack-nova-api",
+    "openstack-nova-conductor",
+    "openstack-nova-console",
+    "openstack-nova-novncproxy",
+    "openstack-nova-scheduler",
+    "openstack-nova-placement-api",
+  ],
+};
+
+/** Queens/Rocky RDO: Placement is Nova's openstack-nova-placement-api, a WSGI app inside Keystone's httpd, tables in nova_api. */
+const rdoNovaPlacement = {
+  keystone: {
+    packages: ["openstack-keystone", "httpd", "mod_wsgi"],
+    units: ["httpd"],
+    files: {
+      "keystone-conf": iniFile("/etc/keystone/keystone.conf", "keystone", ["keystone/keystone"], ["httpd"]),
+      "servername-conf": { ...rdoServerName, formerId: "web-server-1" },
+      // RDO bug 1430540: httpd refuses the placement WSGI script without this grant.
+      "placement-directory-grant-conf": {
+        ...textFile("/etc/httpd/conf.d/00-nova-placement-directory.conf", "httpd/placement-directory-grant.conf", ["httpd"]),
+        formerId: "web-server-2",
+      },
+    },
+    schemaSetup: rdoIdentitySetup,
+  },
+  placement: { packages: [], units: ["httpd"], files: {}, sharesDatabase: true },
+} as const satisfies Pick<OsProfile["services"], "keystone" | "placement">;
 
 /** CentOS 7 with RDO Queens, the release the source documents were written for. */
 const centos7Queens: OsProfile = {
   operatingSystem: "centos-7",
   release: "queens",
   packageManager: "yum",
-  packages: {
-    infrastructure: ["mariadb", "mariadb-server", "python2-PyMySQL", "rabbitmq-server", "memcached", "python-memcached"],
-    identity: ["openstack-keystone", "httpd", "mod_wsgi"],
-    image: ["openstack-glance"],
-    networkApi: ["openstack-neutron", "openstack-neutron-ml2"],
-    placement: [],
-    novaController: [
-      "openstack-nova-api",
-      "openstack-nova-conductor",
-      "openstack-nova-console",
-      "openstack-nova-novncproxy",
-      "openstack-nova-scheduler",
-      "openstack-nova-placement-api",
-    ],
-    novaCompute: ["openstack-nova-compute"],
-    client: ["python-openstackclient"],
-  },
-  units: rdoQueensUnits,
-  files: {
-    ...rdoFiles(rdoQueensUnits, {
+  services: {
+    ...rdoServices(rdoQueensPackages, { glance: ["openstack-glance-api", "openstack-glance-registry"], nova: rdoQueensNovaUnits }, {
       controller: ["nova/common", "nova/legacy-network", "nova/controller", "nova/placement-os-region-name", "nova/neutron"],
       compute: ["nova/common", "nova/legacy-network", "nova/compute", "nova/placement-os-region-name", "nova/neutron"],
     }),
-    identityWebServer: [
-      textFile("/etc/httpd/conf.d/00-servername.conf", "httpd/servername.conf", ["httpd"]),
-      textFile("/etc/httpd/conf.d/00-nova-placement-directory.conf", "httpd/placement-directory-grant.conf", ["httpd"]),
-    ],
+    ...rdoNovaPlacement,
   },
-  placementHosting: "nova-placement-in-httpd",
+  clientPackages: ["python-openstackclient"],
+  hypervisorUnit: "libvirtd",
   python: "python",
   rabbitPasswordMethod: "erlang-file",
   templatedCellUrls: false,
-  identitySetup: rdoIdentitySetup,
-  networkApiSetup: ["ln -sfn /etc/neutron/plugins/ml2/ml2_conf.ini /etc/neutron/plugin.ini"],
-  networkApiStartSetup: [],
-  networkApiWarmUp: false,
-  uwsgiConfigs: {},
-  novaControllerSetup: [],
 };
 
 /** Rocky: the placement region key is region_name, and cell mappings take templated URLs. */
 const centos7Rocky: OsProfile = {
   ...centos7Queens,
   release: "rocky",
-  files: {
-    ...centos7Queens.files,
-    ...rdoFiles(rdoQueensUnits, {
+  services: {
+    ...rdoServices(rdoQueensPackages, { glance: ["openstack-glance-api", "openstack-glance-registry"], nova: rdoQueensNovaUnits }, {
       controller: ["nova/common", "nova/legacy-network", "nova/controller", "nova/placement", "nova/neutron"],
       compute: ["nova/common", "nova/legacy-network", "nova/compute", "nova/placement", "nova/neutron"],
     }),
+    ...rdoNovaPlacement,
   },
   templatedCellUrls: true,
 };
 
-const rdoCaracalUnits: ServiceUnits = {
-  ...rdoQueensUnits,
-  imageApi: ["openstack-glance-api"],
-  placementApi: ["httpd"],
-  novaController: ["openstack-nova-api", "openstack-nova-scheduler", "openstack-nova-conductor", "openstack-nova-novncproxy"],
-};
+const rdoCaracalNovaUnits = ["openstack-nova-api", "openstack-nova-scheduler", "openstack-nova-conductor", "openstack-nova-novncproxy"];
 
 /** CentOS Stream 9 with RDO 2024.1 (Caracal): separate placement (in httpd), no consoleauth, service tokens. */
 const centosStream9Caracal: OsProfile = {
   operatingSystem: "centos-stream-9",
   release: "caracal",
   packageManager: "dnf",
-  packages: {
-    infrastructure: ["mariadb", "mariadb-server", "python3-PyMySQL", "rabbitmq-server", "memcached", "python3-memcached"],
-    identity: ["openstack-keystone", "httpd", "python3-mod_wsgi"],
-    image: ["openstack-glance"],
-    networkApi: ["openstack-neutron", "openstack-neutron-ml2"],
-    placement: ["openstack-placement-api"],
-    novaController: ["openstack-nova-api", "openstack-nova-conductor", "openstack-nova-novncproxy", "openstack-nova-scheduler"],
-    novaCompute: ["openstack-nova-compute"],
-    client: ["python3-openstackclient"],
+  services: {
+    ...rdoServices(
+      {
+        pymysql: "python3-PyMySQL",
+        memcache: "python3-memcached",
+        nova: ["openstack-nova-api", "openstack-nova-conductor", "openstack-nova-novncproxy", "openstack-nova-scheduler"],
+      },
+      { glance: ["openstack-glance-api"], nova: rdoCaracalNovaUnits },
+      {
+        controller: ["nova/common", "nova/controller", "nova/placement", "nova/neutron", "nova/service-user"],
+        compute: ["nova/common", "nova/compute", "nova/placement", "nova/neutron", "nova/service-user"],
+      },
+    ),
+    keystone: {
+      packages: ["openstack-keystone", "httpd", "python3-mod_wsgi"],
+      units: ["httpd"],
+      files: {
+        "keystone-conf": iniFile("/etc/keystone/keystone.conf", "keystone", ["keystone/keystone"], ["httpd"]),
+        "servername-conf": { ...rdoServerName, formerId: "web-server-1" },
+      },
+      schemaSetup: rdoIdentitySetup,
+    },
+    placement: {
+      packages: ["openstack-placement-api"],
+      units: ["httpd"],
+      files: { "placement-conf": iniFile("/etc/placement/placement.conf", "placement", ["placement/placement"], ["httpd"]) },
+    },
   },
-  units: rdoCaracalUnits,
-  files: {
-    ...rdoFiles(rdoCaracalUnits, {
-      controller: ["nova/common", "nova/controller", "nova/placement", "nova/neutron", "nova/service-user"],
-      compute: ["nova/common", "nova/compute", "nova/placement", "nova/neutron", "nova/service-user"],
-    }),
-    identityWebServer: [textFile("/etc/httpd/conf.d/00-servername.conf", "httpd/servername.conf", ["httpd"])],
-    placement: iniFile("/etc/placement/placement.conf", "placement", ["placement/placement"], rdoCaracalUnits.placementApi),
-  },
-  placementHosting: "standalone-placement",
+  clientPackages: ["python3-openstackclient"],
+  hypervisorUnit: "libvirtd",
   python: "python3",
   rabbitPasswordMethod: "stdin",
   templatedCellUrls: true,
-  identitySetup: rdoIdentitySetup,
-  networkApiSetup: ["ln -sfn /etc/neutron/plugins/ml2/ml2_conf.ini /etc/neutron/plugin.ini"],
-  networkApiStartSetup: [],
-  networkApiWarmUp: false,
-  uwsgiConfigs: {},
-  novaControllerSetup: [],
 };
 
 const profiles: { readonly [key in ProfileKey]?: OsProfile } = {
@@ -367,33 +358,32 @@ export const supportedProfiles: readonly ProfileKey[] = Object.keys(profiles) as
 export function profileFor(operatingSystem: string, release: string): OsProfile {
   const profile = (profiles as Record<string, OsProfile | undefined>)[`${operatingSystem}/${release}`];
   if (profile === undefined) {
-    throw new Error(
-      `unsupported operating system/release "${operatingSystem}/${release}"; supported: ${supportedProfiles.join(", ")}`,
-    );
+    throw new Error(`unsupported operating system/release "${operatingSystem}/${release}"; supported: ${supportedProfiles.join(", ")}`);
   }
   return profile;
 }
 
-/**
- * The package sets the controller installs, in order: all of them when the stack installs the
- * prerequisites (database, message queue, Keystone, Glance, Neutron API), else Nova's own.
- */
-export function controllerPackageParts(prerequisites: boolean): (keyof PackageSets)[] {
-  return prerequisites
-    ? ["infrastructure", "identity", "image", "networkApi", "placement", "novaController", "client"]
-    : ["placement", "novaController", "client"];
+/** A profile's package sets: one per service of the catalog, then the client. */
+export function packageSets(profile: OsProfile): Record<ServiceId | "client", readonly string[]> {
+  return { ...Object.fromEntries(Object.entries(profile.services).map(([id, platform]) => [id, platform.packages])), client: profile.clientPackages } as Record<
+    ServiceId | "client",
+    readonly string[]
+  >;
 }
 
-/** Every package a host of `role` installs (the controller with the prerequisites). */
-export function rolePackages(profile: OsProfile, role: "controller" | "compute"): string[] {
-  const parts: (keyof PackageSets)[] = role === "controller" ? controllerPackageParts(true) : ["novaCompute"];
-  return [...new Set(parts.flatMap((part) => profile.packages[part]))];
+/**
+ * Every package a host of `role` installs, in one run: its services' in the catalog's order (the
+ * controller's prerequisites with them where the stack installs those), then, on the
+ * controller, the openstack client.
+ */
+export function rolePackages(profile: OsProfile, role: ServiceRole, prerequisites = true): string[] {
+  const services = installedServices(role, prerequisites).flatMap((id) => profile.services[id].packages);
+  return [...new Set([...services, ...(role === "controller" ? profile.clientPackages : [])])];
 }
 
 /** Every package a profile installs on any role: what an offline package cache must hold. */
 export function allPackages(profile: OsProfile): string[] {
-  const sets = Object.values(profile.packages) as readonly (readonly string[])[];
-  return [...new Set(sets.flat())].sort();
+  return [...new Set(Object.values(packageSets(profile)).flat())].sort();
 }
 
 /** How each operating system names itself in /etc/os-release (ID and VERSION_ID). */

@@ -6,37 +6,12 @@
  * those are derived from the rest of the configuration and must stay consistent with it.
  */
 import { fillTemplate, fillTextTemplate, IniFragment, mergeFragments, renderOsloIni, TemplateVariables } from "../lib/osloIni";
+import { DatabaseAccess, databaseUrlOf, serviceCatalog, ServiceId, serviceIds, serviceRecord } from "../catalog/services";
+import type { CloudPasswords, PasswordName } from "../config/passwords";
 import type { ConfigFileSpec } from "../profiles/profiles";
-import { databaseUrl, transportUrl } from "./urls";
+import { transportUrl } from "./urls";
 
-/** Every password of the cloud. Service users and database users are separate accounts. */
-export interface CloudPasswords {
-  readonly admin: string;
-  readonly rabbit: string;
-  readonly keystoneDatabase: string;
-  readonly glanceDatabase: string;
-  readonly glance: string;
-  readonly neutronDatabase: string;
-  readonly neutron: string;
-  readonly novaDatabase: string;
-  readonly nova: string;
-  readonly placementDatabase: string;
-  readonly placement: string;
-}
-
-export const passwordNames: readonly (keyof CloudPasswords)[] = [
-  "admin",
-  "rabbit",
-  "keystoneDatabase",
-  "glanceDatabase",
-  "glance",
-  "neutronDatabase",
-  "neutron",
-  "novaDatabase",
-  "nova",
-  "placementDatabase",
-  "placement",
-];
+export type { CloudPasswords };
 
 /** Everything about the cloud the configuration files depend on. */
 export interface CloudSettings {
@@ -60,72 +35,52 @@ export interface HostSettings {
   readonly discoverHostsInterval?: number;
 }
 
-/** Each database user's credentials file (templates/mysql/client.cnf), same path on every OS. */
-export const databaseCredentialFiles = {
-  keystone: "/etc/keystone/keystone-database.cnf",
-  glance: "/etc/glance/glance-database.cnf",
-  neutron: "/etc/neutron/neutron-database.cnf",
-  nova: "/etc/nova/nova-database.cnf",
-  placement: "/etc/placement/placement-database.cnf",
-} as const;
-
-export type DatabaseUserName = keyof typeof databaseCredentialFiles;
-
-/** Which password each database user logs in with. */
-export const databasePasswordOf: { readonly [user in DatabaseUserName]: keyof CloudPasswords } = {
-  keystone: "keystoneDatabase",
-  glance: "glanceDatabase",
-  neutron: "neutronDatabase",
-  nova: "novaDatabase",
-  placement: "placementDatabase",
-};
-
-/** The credentials file of a database user, readable by the service's group only. */
-export function databaseCredentialsSpec(user: DatabaseUserName, readers: readonly string[]): ConfigFileSpec {
-  return {
-    path: databaseCredentialFiles[user],
-    owner: "root",
-    group: user,
-    mode: "0640",
-    format: "text",
-    templates: ["mysql/client.cnf"],
-    readers,
-  };
+/** The credentials file of a service's database user, readable by the service's group only. */
+export function databaseCredentialsSpec(access: DatabaseAccess, readers: readonly string[]): ConfigFileSpec {
+  return { path: access.credentialsFile, owner: "root", group: access.user, mode: "0640", format: "text", templates: ["mysql/client.cnf"], readers };
 }
 
-export function renderDatabaseCredentials(user: DatabaseUserName, passwords: CloudPasswords): string {
-  return fillTextTemplate("mysql/client.cnf", { databasePassword: passwords[databasePasswordOf[user]] });
+export function renderDatabaseCredentials(access: DatabaseAccess, passwords: CloudPasswords): string {
+  return fillTextTemplate("mysql/client.cnf", { databasePassword: passwords[access.password as PasswordName] });
+}
+
+/**
+ * Each service's variables, from its catalog record: `<user>User` and `<user>Password` of its
+ * Keystone user, and its databases' URLs under the names the catalog gives them.
+ */
+function serviceVariables(controllerHost: string, passwords: CloudPasswords): TemplateVariables {
+  const variables: Record<string, string> = {};
+  for (const id of serviceIds) {
+    const { keystone, database } = serviceRecord(id);
+    if (keystone !== undefined) {
+      variables[`${keystone.user}User`] = keystone.user;
+      variables[`${keystone.user}Password`] = passwords[keystone.password as PasswordName];
+    }
+    for (const entry of database?.databases ?? []) {
+      if (entry.urlVariable !== undefined) {
+        variables[entry.urlVariable] = databaseUrlOf(database!, controllerHost, entry.name);
+      }
+    }
+  }
+  return variables;
 }
 
 export function templateVariables(cloud: CloudSettings, host: HostSettings): TemplateVariables {
   const controller = cloud.controllerHost;
-  const passwords = cloud.passwords;
+  const port = (id: ServiceId): number => serviceRecord(id).ports[0].port;
   return {
     controllerHost: controller,
     controllerAddress: cloud.controllerAddress,
     listenAddress: cloud.controllerAddress,
-    transportUrl: transportUrl("openstack", passwords.rabbit, controller),
+    transportUrl: transportUrl("openstack", cloud.passwords.rabbit, controller, port("rabbitmq")),
     myIp: host.myIp,
     region: cloud.region,
-    identityPublicUrl: `http://${controller}:5000/`,
-    identityInternalUrl: `http://${controller}:5000/v3`,
-    memcachedServers: `${controller}:11211`,
-    imageUrl: `http://${controller}:9292`,
-    novncproxyBaseUrl: `http://${controller}:6080/vnc_auto.html`,
-    novaUser: "nova",
-    novaPassword: passwords.nova,
-    placementUser: "placement",
-    placementPassword: passwords.placement,
-    neutronUser: "neutron",
-    neutronPassword: passwords.neutron,
-    glanceUser: "glance",
-    glancePassword: passwords.glance,
-    keystoneDatabaseUrl: databaseUrl("keystone", controller, "keystone", databaseCredentialFiles.keystone),
-    glanceDatabaseUrl: databaseUrl("glance", controller, "glance", databaseCredentialFiles.glance),
-    neutronDatabaseUrl: databaseUrl("neutron", controller, "neutron", databaseCredentialFiles.neutron),
-    apiDatabaseUrl: databaseUrl("nova", controller, "nova_api", databaseCredentialFiles.nova),
-    databaseUrl: databaseUrl("nova", controller, "nova", databaseCredentialFiles.nova),
-    placementDatabaseUrl: databaseUrl("placement", controller, "placement", databaseCredentialFiles.placement),
+    identityPublicUrl: `http://${controller}:${port("keystone")}/`,
+    identityInternalUrl: `http://${controller}:${port("keystone")}/v3`,
+    memcachedServers: `${controller}:${port("memcached")}`,
+    imageUrl: `http://${controller}:${port("glance")}`,
+    novncproxyBaseUrl: `http://${controller}:${serviceCatalog.nova.ports[1].port}/vnc_auto.html`,
+    ...serviceVariables(controller, cloud.passwords),
     computeDriver: host.computeDriver ?? "libvirt.LibvirtDriver",
     virtType: host.virtType,
     discoverHostsInterval: host.discoverHostsInterval,

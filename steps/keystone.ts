@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "fs";
 import { join } from "path";
+import type { CloudPasswords, PasswordName } from "../config/passwords";
 import { shellQuote } from "../lib/shell";
 import { asServiceUser } from "./schema";
 
@@ -39,47 +40,19 @@ export function identityBootstrapScript(settings: IdentityBootstrap): string {
 export interface ServiceRegistration {
   /** Keystone user of the service (also its name in messages). */
   readonly user: string;
+  /** Which password of the stack the user has. */
+  readonly password: PasswordName;
   readonly service: { readonly name: string; readonly type: string; readonly description: string };
   readonly endpoints: { readonly public: string; readonly internal: string; readonly admin: string };
 }
 
-/** The services of a Nova installation, as data (ports from the install guide). */
-export function novaServiceRegistrations(controllerHost: string): ServiceRegistration[] {
-  const urls = (path: string) => ({ public: path, internal: path, admin: path });
-  return [
-    { user: "nova", service: { name: "nova", type: "compute", description: "OpenStack Compute" }, endpoints: urls(`http://${controllerHost}:8774/v2.1`) },
-    { user: "placement", service: { name: "placement", type: "placement", description: "Placement API" }, endpoints: urls(`http://${controllerHost}:8778`) },
-  ];
-}
-
-/** Image and Networking API, registered when the installer also runs them (prerequisites). */
-export function prerequisiteServiceRegistrations(controllerHost: string): ServiceRegistration[] {
-  const urls = (path: string) => ({ public: path, internal: path, admin: path });
-  return [
-    { user: "glance", service: { name: "glance", type: "image", description: "OpenStack Image" }, endpoints: urls(`http://${controllerHost}:9292`) },
-    { user: "neutron", service: { name: "neutron", type: "network", description: "OpenStack Networking" }, endpoints: urls(`http://${controllerHost}:9696`) },
-  ];
-}
-
 /** The registration document the Python step reads (passwords included: it travels as a secret). */
-export function registrationDocument(
-  authUrl: string,
-  region: string,
-  adminPassword: string,
-  services: readonly ServiceRegistration[],
-  passwords: Readonly<Record<string, string>>,
-): string {
+export function registrationDocument(authUrl: string, region: string, passwords: CloudPasswords, services: readonly ServiceRegistration[]): string {
   return JSON.stringify({
     authUrl,
     region,
-    adminPassword,
-    services: services.map((entry) => {
-      const password = passwords[entry.user];
-      if (password === undefined) {
-        throw new Error(`no password for Keystone user "${entry.user}"`);
-      }
-      return { ...entry, password };
-    }),
+    adminPassword: passwords.admin,
+    services: services.map((entry) => ({ user: entry.user, service: entry.service, endpoints: entry.endpoints, password: passwords[entry.password] })),
   });
 }
 

@@ -21,7 +21,7 @@ import {
   trustCommandLine,
   trustReport,
 } from "../../cli/hostKeys";
-import type { HostConfig } from "../../config/stackConfig";
+import type { HostConfig } from "../../config/types";
 import { fingerprint, keyType, publicKeyBlob, publicKeyLine } from "../../lib/sshKeys";
 import { testKeyPair } from "../support/sshKeys";
 import { closeAllConnections, HostKeyMismatchError, runCommand } from "../../remote/ssh";

@@ -20,7 +20,7 @@ import {
   urnParts,
 } from "../../cli/previewDiff";
 import { resolveStackConfig } from "../../config/stackConfig";
-import { passwordNames } from "../../render/configFiles";
+import { passwordNames } from "../../config/passwords";
 
 const prefix = "urn:pulumi:prod::nova-installer::";
 const scriptType = "pulumi-nodejs:dynamic/nova-installer:RemoteScript";

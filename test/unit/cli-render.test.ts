@@ -1,16 +1,18 @@
 /**
- * `nova-installer render`: the file plan of each host is the deployment's (compared, file by file
- * and byte by byte, with what the component graph writes under Pulumi mocks, for every profile),
- * and a masked rendering never holds a password.
+ * `nova-installer render`: it shows the host's plan (plan/hostPlan.ts), which the components
+ * build their steps from (checked here against what the component graph writes under Pulumi
+ * mocks, for every profile), and a masked rendering never holds a password.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { chooseVirtType, formatFileList, selectFile } from "../../cli/render";
-import { resolveStackConfig, StackConfig } from "../../config/stackConfig";
+import { resolveStackConfig } from "../../config/stackConfig";
+import { StackConfig } from "../../config/types";
 import { deployNova } from "../../deployment";
 import { supportedProfiles } from "../../profiles/profiles";
-import { passwordNames } from "../../render/configFiles";
-import { hostFiles, maskingPasswords, renderMasked } from "../../render/hostFiles";
+import { passwordNames } from "../../config/passwords";
+import { hostPlan } from "../../plan/hostPlan";
+import { maskingPasswords, renderMasked } from "../../render/masking";
 import { recordResources, valueOf } from "../support/mocks";
 
 const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7c2V0dXBrZXlmb3J0ZXN0c29ubHkAAAAAAAAAAAAAAA";
@@ -46,7 +48,8 @@ function unwrap(value: unknown): unknown {
 async function writtenByDeployment(stack: StackConfig): Promise<{ host: string; step: string; path: string; content: string }[]> {
   const factsStdout = '{"osId":"debian","osVersionId":"12","hostname":"x","virtualizationFlags":0,"hostnameResolves":true}';
   const recorded = recordResources((resource) => (resource.name.endsWith("-facts-probe") ? { stdout: factsStdout } : { stdout: "" }));
-  const outputs = deployNova(stack, pulumi.secret(stack.passwords));
+  const { passwords: plain, ...settings } = stack;
+  const outputs = deployNova(settings, pulumi.secret(plain));
   await valueOf(outputs.cells);
   await Promise.all(Object.values(outputs.virtTypes).map(valueOf));
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -73,7 +76,7 @@ describe.each(supportedProfiles.flatMap((key) => [true, false].map((prerequisite
       const stack = stackFor(operatingSystem, release, prerequisites);
       const deployed = await writtenByDeployment(stack);
       const planned = stack.hosts.flatMap((host) =>
-        hostFiles(stack, host.name).map((file) => ({ host: host.name, step: file.step, path: file.path, content: file.render(stack.passwords, "qemu") })),
+        hostPlan(stack, host.name).files.map((file) => ({ host: host.name, step: file.step, path: file.path, content: file.render(stack.passwords, "qemu") })),
       );
       const byStep = (a: { step: string }, b: { step: string }) => a.step.localeCompare(b.step);
       expect(planned.sort(byStep)).toEqual(deployed.sort(byStep));
@@ -82,7 +85,7 @@ describe.each(supportedProfiles.flatMap((key) => [true, false].map((prerequisite
     it("masks every password, whatever its encoding in the file", () => {
       const stack = stackFor(operatingSystem, release, prerequisites);
       for (const host of stack.hosts) {
-        for (const file of hostFiles(stack, host.name)) {
+        for (const file of hostPlan(stack, host.name).files) {
           const masked = renderMasked(file, "kvm");
           expect(masked, file.path).not.toMatch(/MASKED|Database-|-'\$@/);
           for (const password of Object.values(maskingPasswords())) expect(masked).not.toContain(password);
@@ -96,7 +99,7 @@ describe("render output", () => {
   const stack = stackFor("debian-12", "zed", true);
 
   it("shows **** where the installer writes a password, in every encoding", () => {
-    const files = hostFiles(stack, "controller");
+    const files = hostPlan(stack, "controller").files;
     expect(renderMasked(selectFile(files, "/root/admin-openrc", "controller"))).toContain("export OS_PASSWORD='****'\n");
     const novaConf = renderMasked(selectFile(files, "/etc/nova/nova.conf", "controller"));
     expect(novaConf).toContain("transport_url = rabbit://openstack:****@controller:5672/\n");
@@ -105,7 +108,7 @@ describe("render output", () => {
   });
 
   it("lists a host's files with owner, mode and the step writing them", () => {
-    const list = formatFileList(hostFiles(stack, "compute1"));
+    const list = formatFileList(hostPlan(stack, "compute1").files);
     expect(list.split("\n")).toEqual([
       "/etc/nova/nova.conf          root:nova  0640  compute1-compute-nova-conf",
       "/etc/nova/nova-compute.conf  root:nova  0640  compute1-compute-nova-compute-conf",
@@ -114,12 +117,12 @@ describe("render output", () => {
   });
 
   it("names the host's files when asked for one it does not have, and the hosts for an unknown host", () => {
-    expect(() => selectFile(hostFiles(stack, "compute1"), "/etc/keystone/keystone.conf", "compute1")).toThrow(/no file "\/etc\/keystone\/keystone.conf" on compute1; it writes:\n {2}\/etc\/nova\/nova.conf/);
-    expect(() => hostFiles(stack, "compute9")).toThrow('no host "compute9" in the stack; its hosts are controller, compute1');
+    expect(() => selectFile(hostPlan(stack, "compute1").files, "/etc/keystone/keystone.conf", "compute1")).toThrow(/no file "\/etc\/keystone\/keystone.conf" on compute1; it writes:\n {2}\/etc\/nova\/nova.conf/);
+    expect(() => hostPlan(stack, "compute9")).toThrow('no host "compute9" in the stack; its hosts are controller, compute1');
   });
 
   it("renders a compute's nova.conf only with a known virt_type", () => {
-    const novaConf = selectFile(hostFiles(stack, "compute1"), "/etc/nova/nova.conf", "compute1");
+    const novaConf = selectFile(hostPlan(stack, "compute1").files, "/etc/nova/nova.conf", "compute1");
     expect(novaConf.needsVirtType).toBe(true);
     expect(() => novaConf.render(stack.passwords)).toThrow(/needs its virt_type/);
     expect(renderMasked(novaConf, "kvm")).toContain("[libvirt]\nvirt_type = kvm\ncpu_mode = host-model\n");

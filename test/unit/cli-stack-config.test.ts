@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { secretsInitReport } from "../../cli/secrets";
 import { deployedVirtTypes, rawConfigFromPulumiJson, withStandInPasswords } from "../../cli/stackConfigReader";
 import { rawStackConfig } from "../../config/rawConfig";
-import { ConfigError, resolveStackConfig } from "../../config/stackConfig";
+import { ConfigError } from "../../config/types";
+import { resolveStackConfig } from "../../config/stackConfig";
 
 const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7c2V0dXBrZXlmb3J0ZXN0c29ubHkAAAAAAAAAAAAAAA";
 const hosts = [

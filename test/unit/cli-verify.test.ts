@@ -18,8 +18,9 @@ import {
   parseUpgradeCheck,
   verifications,
 } from "../../cli/verify";
-import { resolveStackConfig, StackConfig } from "../../config/stackConfig";
-import { passwordNames } from "../../render/configFiles";
+import { resolveStackConfig } from "../../config/stackConfig";
+import { StackConfig } from "../../config/types";
+import { passwordNames } from "../../config/passwords";
 
 const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7c2V0dXBrZXlmb3J0ZXN0c29ubHkAAAAAAAAAAAAAAA";
 

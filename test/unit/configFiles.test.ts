@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { escapeOsloInterpolation, mergeFragments, renderOsloIni } from "../../lib/osloIni";
 import { profileFor, supportedProfiles } from "../../profiles/profiles";
 import type { ConfigFileSpec } from "../../profiles/profiles";
+import { serviceCatalog } from "../../catalog/services";
 import { CloudSettings, HostSettings, renderConfigFile, renderDatabaseCredentials } from "../../render/configFiles";
 import { databaseUrl, percentEncode, transportUrl } from "../../render/urls";
 import { expectGolden } from "../support/golden";
@@ -31,35 +32,30 @@ const computeHost: HostSettings = { myIp: "10.0.0.31", virtType: "qemu" };
 describe.each(supportedProfiles)("configuration files of %s", (key) => {
   const [operatingSystem, release] = key.split("/");
   const profile = profileFor(operatingSystem, release);
-  const { novaCompute, identityWebServer, ...controllerFiles } = profile.files;
-
-  it.each(Object.entries(controllerFiles).filter((entry): entry is [string, ConfigFileSpec] => entry[1] !== undefined))(
-    "controller %s matches the reviewed golden file",
-    (_part, spec) => {
-      expectGolden(`${operatingSystem}/${release}/controller${spec.path}`, renderConfigFile(spec, exampleCloud, controllerHost));
-    },
+  const { novaCompute, ...controllerServices } = profile.services;
+  const controllerFiles = Object.entries(controllerServices).flatMap(([id, platform]) =>
+    Object.entries(platform.files).map(([fileId, spec]): [string, ConfigFileSpec] => [`${id} ${fileId}`, spec]),
   );
 
-  it("controller web server files match the reviewed golden files", () => {
-    for (const spec of identityWebServer) {
-      expectGolden(`${operatingSystem}/${release}/controller${spec.path}`, renderConfigFile(spec, exampleCloud, controllerHost));
-    }
+  it.each(controllerFiles)("controller %s matches the reviewed golden file", (_file, spec) => {
+    expectGolden(`${operatingSystem}/${release}/controller${spec.path}`, renderConfigFile(spec, exampleCloud, controllerHost));
   });
 
   it("compute nova.conf matches the reviewed golden file", () => {
-    expectGolden(`${operatingSystem}/${release}/compute${novaCompute.path}`, renderConfigFile(novaCompute, exampleCloud, computeHost));
+    const spec = novaCompute.files["nova-conf"];
+    expectGolden(`${operatingSystem}/${release}/compute${spec.path}`, renderConfigFile(spec, exampleCloud, computeHost));
   });
 
   it("has a placement.conf exactly when Placement is its own service", () => {
-    expect(profile.files.placement === undefined).toBe(profile.placementHosting === "nova-placement-in-httpd");
+    expect(profile.services.placement.files["placement-conf"] === undefined).toBe(profile.services.placement.sharesDatabase === true);
   });
 });
 
 describe("nova.conf content rules", () => {
-  const files = profileFor("debian-12", "zed").files;
+  const novaConf = profileFor("debian-12", "zed").services.nova.files["nova-conf"];
 
   it("points api_database at nova_api and database at nova", () => {
-    const text = renderConfigFile(files.novaController, exampleCloud, controllerHost);
+    const text = renderConfigFile(novaConf, exampleCloud, controllerHost);
     const credentials = "read_default_file=/etc/nova/nova-database.cnf";
     expect(text).toContain(`[api_database]\nconnection = mysql+pymysql://nova@controller/nova_api?${credentials}\n`);
     expect(text).toContain(`[database]\nconnection = mysql+pymysql://nova@controller/nova?${credentials}\n`);
@@ -67,20 +63,20 @@ describe("nova.conf content rules", () => {
   });
 
   it("leaves out keys whose value is not set", () => {
-    expect(renderConfigFile(files.novaController, exampleCloud, controllerHost)).not.toContain("discover_hosts_in_cells_interval");
-    const withInterval = renderConfigFile(files.novaController, exampleCloud, { ...controllerHost, discoverHostsInterval: 300 });
+    expect(renderConfigFile(novaConf, exampleCloud, controllerHost)).not.toContain("discover_hosts_in_cells_interval");
+    const withInterval = renderConfigFile(novaConf, exampleCloud, { ...controllerHost, discoverHostsInterval: 300 });
     expect(withInterval).toContain("[scheduler]\ndiscover_hosts_in_cells_interval = 300\n");
   });
 
   it("merges the operator's overrides last", () => {
-    const text = renderConfigFile(files.novaCompute, exampleCloud, computeHost, { DEFAULT: { debug: true }, libvirt: { cpu_mode: "none" } });
+    const text = renderConfigFile(profileFor("debian-12", "zed").services.novaCompute.files["nova-conf"], exampleCloud, computeHost, { DEFAULT: { debug: true }, libvirt: { cpu_mode: "none" } });
     expect(text).toMatch(/\[DEFAULT\]\n(.+\n)*debug = true\n/);
     expect(text).toMatch(/\[libvirt\]\nvirt_type = qemu\ncpu_mode = none\n/);
   });
 
   it("refuses overrides of keys the installer sets, naming them", () => {
     expect(() =>
-      renderConfigFile(files.novaController, exampleCloud, controllerHost, {
+      renderConfigFile(novaConf, exampleCloud, controllerHost, {
         database: { connection: "sqlite://" },
         DEFAULT: { transport_url: "x", debug: true },
       }),
@@ -92,7 +88,7 @@ describe("oslo.config value rules", () => {
   it("doubles $ in substituted values and keeps template references", () => {
     expect(escapeOsloInterpolation("a$b$$c")).toBe("a$$b$$$$c");
     const cloud = { ...exampleCloud, passwords: { ...exampleCloud.passwords, nova: "pa$word" } };
-    const text = renderConfigFile(profileFor("debian-12", "zed").files.novaController, cloud, controllerHost);
+    const text = renderConfigFile(profileFor("debian-12", "zed").services.nova.files["nova-conf"], cloud, controllerHost);
     expect(text).toContain("password = pa$$word\n");
     expect(text).toContain("server_listen = $my_ip\n");
   });
@@ -124,7 +120,7 @@ describe("connection URLs", () => {
     expect(databaseUrl("nova", "controller", "nova_api", "/etc/nova/nova-database.cnf")).toBe(
       "mysql+pymysql://nova@controller/nova_api?read_default_file=/etc/nova/nova-database.cnf",
     );
-    expect(renderDatabaseCredentials("nova", { ...exampleCloud.passwords, novaDatabase: hostile })).toContain(`\npassword = ${hostile}\n`);
+    expect(renderDatabaseCredentials(serviceCatalog.nova.database, { ...exampleCloud.passwords, novaDatabase: hostile })).toContain(`\npassword = ${hostile}\n`);
   });
 
   it("percent-encodes the RabbitMQ password in the transport URL", () => {

@@ -7,8 +7,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { resolveStackConfig } from "../../config/stackConfig";
+import { serviceCatalog, serviceIds } from "../../catalog/services";
 import { deployNova } from "../../deployment";
-import { passwordNames } from "../../render/configFiles";
+import { passwordNames } from "../../config/passwords";
 import { supportedProfiles } from "../../profiles/profiles";
 import { expectGolden } from "../support/golden";
 import { RecordedResource, recordResources, valueOf } from "../support/mocks";
@@ -36,7 +37,8 @@ const factsStdout = '{"osId":"debian","osVersionId":"12","hostname":"x","virtual
 /** Registers the whole stack under mocks and waits until every output settled. */
 async function record(operatingSystem: string, release: string, prerequisites = true, extra: Record<string, unknown> = {}): Promise<RecordedResource[]> {
   const recorded = recordResources((resource) => (resource.name.endsWith("-facts-probe") ? { stdout: factsStdout } : { stdout: "" }));
-  const outputs = deployNova(stackFor(operatingSystem, release, prerequisites, extra), pulumi.secret(stackFor(operatingSystem, release).passwords));
+  const { passwords: plain, ...settings } = stackFor(operatingSystem, release, prerequisites, extra);
+  const outputs = deployNova(settings, pulumi.secret(plain));
   await valueOf(outputs.cells);
   await Promise.all(Object.values(outputs.hostFacts).map(valueOf));
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -80,13 +82,13 @@ describe("deployment graph", () => {
       "nova-installer:host:HostPackages",
       "nova-installer:controller:ControllerInfrastructure",
       "nova-installer:controller:Databases",
-      "nova-installer:controller:Identity",
+      "nova-installer:controller:ApiService",
       "nova-installer:controller:ServiceRegistration",
       "nova-installer:controller:AdminCredentials",
-      "nova-installer:controller:ImageService",
-      "nova-installer:controller:NetworkApi",
-      "nova-installer:controller:Placement",
-      "nova-installer:controller:NovaController",
+      "nova-installer:controller:ApiService",
+      "nova-installer:controller:ApiService",
+      "nova-installer:controller:ApiService",
+      "nova-installer:controller:ApiService",
       "nova-installer:compute:ComputeNode",
       "nova-installer:controller:HostDiscovery",
       "nova-installer:index:DestroyGuard",
@@ -165,10 +167,26 @@ describe("deployment graph", () => {
   it("without prerequisites, installs and configures Nova and Placement only", async () => {
     const recorded = await record("debian-12", "zed", false);
     const types = recorded.map((resource) => resource.type);
-    expect(types).not.toContain("nova-installer:controller:Identity");
-    expect(types).not.toContain("nova-installer:controller:ImageService");
+    expect(types).not.toContain("nova-installer:controller:ControllerInfrastructure");
+    const components = recorded.filter((resource) => resource.type === "nova-installer:controller:ApiService").map((resource) => resource.name);
+    expect(components.sort()).toEqual(["controller-nova", "controller-placement"]);
     const grants = recorded.find((resource) => resource.name === "controller-databases-grants");
-    expect(grants?.inputs.description).toBe("databases nova_api nova nova_cell0 placement");
+    expect(grants?.inputs.description).toBe("databases placement nova_api nova nova_cell0");
+  });
+
+  it("waits only for ports the service catalog lists, each on the service that owns it", async () => {
+    const recorded = await record("debian-12", "zed");
+    const owners = new Map<number, string>(serviceIds.flatMap((id) => serviceCatalog[id].ports.map((entry) => [entry.port, serviceCatalog[id].component] as const)));
+    const checked: number[] = [];
+    for (const step of recorded.filter((resource) => resource.type.endsWith(":RemoteScript"))) {
+      for (const match of String(step.inputs.create ?? "").matchAll(/<\/dev\/tcp\/[^/]+\/(\d+)'/g)) {
+        const port = Number(match[1]);
+        checked.push(port);
+        expect(owners.has(port), `${step.name} waits for port ${port}, which no catalog record lists`).toBe(true);
+        expect(step.name, `port ${port}`).toMatch(new RegExp(`^controller-${owners.get(port)}-`));
+      }
+    }
+    expect(new Set(checked)).toEqual(new Set(owners.keys()));
   });
 
   it("drops no data on delete unless the stack allows it; then drops the databases and the registration", async () => {

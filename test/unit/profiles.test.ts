@@ -18,14 +18,18 @@ describe("profiles", () => {
   });
 
   it("keeps the release differences of the source documents", () => {
-    expect(profileFor("centos-7", "queens").placementHosting).toBe("nova-placement-in-httpd");
-    expect(profileFor("centos-7", "queens").units.novaController).toContain("openstack-nova-consoleauth");
-    expect(profileFor("centos-7", "queens").files.novaController.templates).toContain("nova/placement-os-region-name");
-    expect(profileFor("centos-7", "rocky").files.novaController.templates).toContain("nova/placement");
-    expect(profileFor("centos-7", "rocky").files.novaController.templates).toContain("nova/legacy-network");
-    expect(profileFor("debian-12", "zed").files.novaCompute.templates).toContain("nova/service-user");
+    const queens = profileFor("centos-7", "queens").services;
+    expect(queens.placement).toMatchObject({ packages: [], units: ["httpd"], files: {}, sharesDatabase: true });
+    expect(queens.nova.packages).toContain("openstack-nova-placement-api");
+    expect(queens.nova.units).toContain("openstack-nova-consoleauth");
+    expect(queens.nova.files["nova-conf"].templates).toContain("nova/placement-os-region-name");
+    expect(queens.keystone.files["placement-directory-grant-conf"].path).toBe("/etc/httpd/conf.d/00-nova-placement-directory.conf");
+    expect(profileFor("centos-7", "rocky").services.nova.files["nova-conf"].templates).toContain("nova/placement");
+    expect(profileFor("centos-7", "rocky").services.nova.files["nova-conf"].templates).toContain("nova/legacy-network");
+    expect(profileFor("debian-12", "zed").services.novaCompute.files["nova-conf"].templates).toContain("nova/service-user");
     expect(profileFor("centos-7", "queens").templatedCellUrls).toBe(false);
     expect(profileFor("centos-7", "rocky").templatedCellUrls).toBe(true);
-    expect(profileFor("centos-stream-9", "caracal").units.novaController).not.toContain("openstack-nova-consoleauth");
+    expect(profileFor("centos-stream-9", "caracal").services.nova.units).not.toContain("openstack-nova-consoleauth");
+    expect(profileFor("centos-stream-9", "caracal").services.placement.sharesDatabase).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, RawStackConfig, resolveStackConfig } from "../../config/stackConfig";
+import { ConfigError, RawStackConfig } from "../../config/types";
+import { resolveStackConfig } from "../../config/stackConfig";
 
 const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7c2V0dXBrZXlmb3J0ZXN0c29ubHkAAAAAAAAAAAAAAA";
 
