@@ -3,6 +3,7 @@ import { escapeOsloInterpolation, mergeFragments, renderOsloIni } from "../../li
 import { profileFor, supportedProfiles } from "../../profiles/profiles";
 import type { ConfigFileSpec } from "../../profiles/profiles";
 import { serviceCatalog } from "../../catalog/services";
+import { passwordsFrom } from "../../config/passwords";
 import { CloudSettings, HostSettings, renderConfigFile, renderDatabaseCredentials } from "../../render/configFiles";
 import { databaseUrl, percentEncode, transportUrl } from "../../render/urls";
 import { expectGolden } from "../support/golden";
@@ -12,19 +13,9 @@ const exampleCloud: CloudSettings = {
   controllerHost: "controller",
   controllerAddress: "10.0.0.11",
   region: "RegionOne",
-  passwords: {
-    admin: "ADMIN_PASS",
-    rabbit: "RABBIT_PASS",
-    keystoneDatabase: "KEYSTONE_DBPASS",
-    glanceDatabase: "GLANCE_DBPASS",
-    glance: "GLANCE_PASS",
-    neutronDatabase: "NEUTRON_DBPASS",
-    neutron: "NEUTRON_PASS",
-    novaDatabase: "NOVA_DBPASS",
-    nova: "NOVA_PASS",
-    placementDatabase: "PLACEMENT_DBPASS",
-    placement: "PLACEMENT_PASS",
-  },
+  // The install guide's placeholders: ADMIN_PASS, NOVA_DBPASS, ...
+  passwords: passwordsFrom((name) => (name.endsWith("Database") ? `${name.slice(0, -"Database".length).toUpperCase()}_DBPASS` : `${name.toUpperCase()}_PASS`)),
+
 };
 const controllerHost: HostSettings = { myIp: "10.0.0.11" };
 const computeHost: HostSettings = { myIp: "10.0.0.31", virtType: "qemu" };
