@@ -28,7 +28,7 @@ import {
 import type { HostTarget } from "./components/remoteSteps";
 import type { CloudPasswords } from "./config/passwords";
 import type { HostConfig, StackSettings } from "./config/types";
-import { authUrlOf, hostPlan, plannedService, stepContext } from "./plan/hostPlan";
+import { adminCredentialsFile, authUrlOf, hostPlan, plannedService, stepContext } from "./plan/hostPlan";
 import { endpointOf } from "./remote/endpoint";
 
 export interface DeploymentOutputs {
@@ -98,7 +98,7 @@ export function deployNova(settings: StackSettings, passwords: pulumi.Output<Clo
   );
   const adminCredentials = new AdminCredentials(
     `${controllerName}-admin-credentials`,
-    { host: controller, adminPassword: passwords.admin, authUrl, region },
+    { host: controller, file: adminCredentialsFile(settings), passwords },
     { dependsOn: [identityReady] },
   );
 

@@ -31,7 +31,8 @@ export interface StepContext {
 
 /**
  * The step that brings a service's database schema (or, for Keystone, its whole bootstrap) to
- * the release's, after its files and before its units start. Idempotent.
+ * the release's, after its files and before its units start, after the platform's
+ * `schemaSetup` commands. Idempotent.
  */
 export interface SchemaStep {
   /** Names the step: `<component>-<id>`. */
@@ -162,10 +163,7 @@ export const serviceCatalog = {
       id: "bootstrap",
       description: "bootstrap Keystone",
       script: (context: StepContext): string =>
-        [
-          ...(context.profile.services.keystone.schemaSetup ?? []),
-          identityBootstrapScript({ identityUrl: `http://${context.controllerHost}:5000/v3/`, region: context.region, python: context.profile.python }),
-        ].join("\n"),
+        identityBootstrapScript({ identityUrl: `http://${context.controllerHost}:5000/v3/`, region: context.region, python: context.profile.python }),
       usesAdminPassword: true,
     },
   },
@@ -192,19 +190,8 @@ export const serviceCatalog = {
     schema: {
       id: "schema",
       description: "upgrade the neutron database",
-      script: (context: StepContext): string =>
-        [
-          ...(context.profile.services.neutron.schemaSetup ?? []),
-          asServiceUser("neutron", [
-            "neutron-db-manage",
-            "--config-file",
-            "/etc/neutron/neutron.conf",
-            "--config-file",
-            "/etc/neutron/plugins/ml2/ml2_conf.ini",
-            "upgrade",
-            "head",
-          ]),
-        ].join("\n"),
+      script: (): string =>
+        asServiceUser("neutron", ["neutron-db-manage", "--config-file", "/etc/neutron/neutron.conf", "--config-file", "/etc/neutron/plugins/ml2/ml2_conf.ini", "upgrade", "head"]),
       timeoutSeconds: 1800,
     },
     // The API answers; where the profile says so, port listings too (Nova's first request).

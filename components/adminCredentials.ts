@@ -1,31 +1,33 @@
-/** AdminCredentials: the guide's /root/admin-openrc on the controller, mode 0600. */
+/**
+ * AdminCredentials: the admin's openrc on the controller (root only), what `verify` and an
+ * operator's shell source before running the openstack client.
+ */
 import * as pulumi from "@pulumi/pulumi";
+import type { CloudPasswords } from "../config/passwords";
+import type { PlannedFile } from "../plan/hostPlan";
 import { RemoteScript } from "../remote/remoteScript";
 import { fileContentVariable, writeFileScript } from "../steps/files";
-import { adminOpenrc } from "../steps/openstackClient";
 import type { HostTarget } from "./remoteSteps";
 
 export interface AdminCredentialsArgs {
   readonly host: HostTarget;
+  /** The openrc file as the controller's plan has it. */
+  readonly file: PlannedFile;
   /** A secret. */
-  readonly adminPassword: pulumi.Output<string>;
-  readonly authUrl: string;
-  readonly region: string;
-  /** Default /root/admin-openrc. */
-  readonly path?: string;
+  readonly passwords: pulumi.Output<CloudPasswords>;
 }
 
 export class AdminCredentials extends pulumi.ComponentResource {
   constructor(name: string, args: AdminCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nova-installer:controller:AdminCredentials", name, {}, opts);
-    const file = { path: args.path ?? "/root/admin-openrc", owner: "root", group: "root", mode: "0600" };
+    const { file } = args;
     new RemoteScript(
-      `${name}-openrc`,
+      file.step,
       {
         connection: args.host.connection,
         description: `write ${file.path}`,
         create: writeFileScript(file),
-        secrets: { [fileContentVariable]: args.adminPassword.apply((password) => adminOpenrc(args.authUrl, args.region, password)) },
+        secrets: { [fileContentVariable]: args.passwords.apply((values) => file.render(values)) },
       },
       { parent: this },
     );

@@ -56,7 +56,7 @@ export class ApiService extends pulumi.ComponentResource {
         {
           connection: host.connection,
           description: service.schema.spec.description,
-          create: service.schema.spec.script(args.context),
+          create: [...(service.platform.schemaSetup ?? []), service.schema.spec.script(args.context)].join("\n"),
           timeoutSeconds: service.schema.spec.timeoutSeconds,
           secrets: service.schema.spec.usesAdminPassword ? { [adminPasswordVariable]: passwords.admin } : undefined,
         },

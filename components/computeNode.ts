@@ -15,9 +15,9 @@ import { RemoteScript } from "../remote/remoteScript";
 import { virtTypeFor, removeComputeScript } from "../steps/compute";
 import { adminPasswordVariable } from "../steps/keystone";
 import type { Facts } from "./hostFacts";
-import { HostTarget, installPackages, startServices, writePlannedFile } from "./remoteSteps";
+import { AdminAccess, HostTarget, installPackages, startServices, writePlannedFile } from "./remoteSteps";
 
-export interface ComputeNodeArgs {
+export interface ComputeNodeArgs extends AdminAccess {
   readonly host: HostTarget;
   /** The controller, where the node's membership in the cloud is managed. */
   readonly controller: HostTarget;
@@ -30,8 +30,6 @@ export interface ComputeNodeArgs {
   readonly computeDriver: ComputeDriver;
   /** Default: from the CPU flags (kvm with vmx/svm, qemu without). */
   readonly virtType?: "kvm" | "qemu";
-  readonly authUrl: string;
-  readonly region: string;
   /** What must run before nova-compute starts: the control plane. */
   readonly controlPlane: pulumi.Resource[];
 }

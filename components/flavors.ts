@@ -3,15 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { RemoteScript } from "../remote/remoteScript";
 import { Flavor, flavorsScript } from "../steps/compute";
 import { adminPasswordVariable } from "../steps/keystone";
-import type { HostTarget } from "./remoteSteps";
+import type { AdminAccess, HostTarget } from "./remoteSteps";
 
-export interface FlavorsArgs {
+export interface FlavorsArgs extends AdminAccess {
   readonly controller: HostTarget;
   readonly flavors: readonly Flavor[];
   /** A secret. */
   readonly adminPassword: pulumi.Output<string>;
-  readonly authUrl: string;
-  readonly region: string;
 }
 
 export class Flavors extends pulumi.ComponentResource {

@@ -11,6 +11,13 @@ import { fileContentVariable, restartReadersScript, writeFileScript } from "../s
 import { installPackagesScript } from "../steps/packages";
 import { startServicesScript, StartServicesOptions, stopServicesScript } from "../steps/services";
 
+/** Where a component that runs the openstack client as the cloud's admin authenticates. */
+export interface AdminAccess {
+  /** http://controller:5000/v3 */
+  readonly authUrl: string;
+  readonly region: string;
+}
+
 /** Where a component runs and what kind of host it is. */
 export interface HostTarget {
   readonly connection: SshEndpoint;

@@ -10,7 +10,7 @@ import type { CloudPasswords, PasswordName } from "../config/passwords";
 import type { PlannedService } from "../plan/hostPlan";
 import { RemoteScript } from "../remote/remoteScript";
 import { registrationDocument, registrationScript, registrationVariable, ServiceRegistration as Registration } from "../steps/keystone";
-import type { HostTarget } from "./remoteSteps";
+import type { AdminAccess, HostTarget } from "./remoteSteps";
 
 /** How Keystone should know the services planned on the controller: each one with a Keystone entry in its catalog record. */
 export function keystoneRegistrations(services: readonly PlannedService[], controllerHost: string): Registration[] {
@@ -31,14 +31,11 @@ export function keystoneRegistrations(services: readonly PlannedService[], contr
   });
 }
 
-export interface ServiceRegistrationArgs {
+export interface ServiceRegistrationArgs extends AdminAccess {
   readonly host: HostTarget;
   readonly services: readonly Registration[];
   /** A secret. */
   readonly passwords: pulumi.Output<CloudPasswords>;
-  /** http://controller:5000/v3 */
-  readonly authUrl: string;
-  readonly region: string;
   /** Remove the registration when the step is deleted (pulumi destroy); otherwise protect it. Default: false. */
   readonly allowDataDestruction?: boolean;
 }

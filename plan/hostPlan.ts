@@ -184,26 +184,26 @@ function servicePlan(settings: StackSettings, host: HostConfig, id: ServiceId): 
 export function hostPlan(settings: StackSettings, hostName: string): HostPlan {
   const host = hostNamed(settings, hostName);
   const services = installedServices(host.role, settings.prerequisites).map((id) => servicePlan(settings, host, id));
-  const admin: PlannedFile[] =
-    host.role === "controller"
-      ? [
-          {
-            step: `${host.name}-admin-credentials-openrc`,
-            variable: "ADMIN_OPENRC",
-            ...adminOpenrcFile,
-            format: "text",
-            readers: [],
-            needsVirtType: false,
-            render: (passwords) => adminOpenrc(authUrlOf(settings), settings.region, passwords.admin),
-          },
-        ]
-      : [];
+  const admin = host.role === "controller" ? [adminCredentialsFile(settings)] : [];
   return { host, services, files: [...services.flatMap(filesOf), ...admin] };
 }
 
 /** A planned service's files: its configuration, then its credentials. */
 export function filesOf(service: PlannedService): PlannedFile[] {
   return [...service.files, ...(service.credentials ? [service.credentials] : [])];
+}
+
+/** The admin's openrc on the controller. */
+export function adminCredentialsFile(settings: StackSettings): PlannedFile {
+  return {
+    step: `${settings.controller.name}-admin-credentials-openrc`,
+    variable: "ADMIN_OPENRC",
+    ...adminOpenrcFile,
+    format: "text",
+    readers: [],
+    needsVirtType: false,
+    render: (passwords) => adminOpenrc(authUrlOf(settings), settings.region, passwords.admin),
+  };
 }
 
 /** The planned service `id` on the host. */

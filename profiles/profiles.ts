@@ -94,6 +94,25 @@ interface NovaTemplates {
   readonly compute: readonly string[];
 }
 
+/**
+ * nova.conf's fragments of a release: the common ones, the role's, Placement's and the
+ * Networking API's, with the keys old releases need (use_neutron, firewall_driver) and new ones
+ * add ([service_user]) where the release has them.
+ */
+function novaTemplates(release: { readonly legacyNetwork: boolean; readonly placement: string; readonly serviceUser: boolean }): NovaTemplates {
+  const role = (name: string) => [
+    "nova/common",
+    ...(release.legacyNetwork ? ["nova/legacy-network"] : []),
+    `nova/${name}`,
+    release.placement,
+    "nova/neutron",
+    ...(release.serviceUser ? ["nova/service-user"] : []),
+  ];
+  return { controller: role("controller"), compute: role("compute") };
+}
+
+const modernNova = novaTemplates({ legacyNetwork: false, placement: "nova/placement", serviceUser: true });
+
 const debianNovaController = ["nova-api", "nova-scheduler", "nova-conductor", "nova-novncproxy"];
 const debianNeutron = ["neutron-api", "neutron-rpc-server"];
 
@@ -149,12 +168,7 @@ const debianBookwormZed: OsProfile = {
       packages: ["nova-api", "nova-conductor", "nova-scheduler", "nova-consoleproxy"],
       units: debianNovaController,
       files: {
-        "nova-conf": iniFile(
-          "/etc/nova/nova.conf",
-          "nova",
-          ["nova/common", "nova/controller", "nova/placement", "nova/neutron", "nova/service-user"],
-          debianNovaController,
-        ),
+        "nova-conf": iniFile("/etc/nova/nova.conf", "nova", modernNova.controller, debianNovaController),
       },
       uwsgiConfig: "/etc/nova/nova-api-uwsgi.ini",
       // The console proxy is noVNC, not SPICE.
@@ -164,7 +178,7 @@ const debianBookwormZed: OsProfile = {
       packages: ["nova-compute"],
       units: ["nova-compute"],
       files: {
-        "nova-conf": iniFile("/etc/nova/nova.conf", "nova", ["nova/common", "nova/compute", "nova/placement", "nova/neutron", "nova/service-user"], ["nova-compute"]),
+        "nova-conf": iniFile("/etc/nova/nova.conf", "nova", modernNova.compute, ["nova-compute"]),
         // Debian's nova-compute reads it after nova.conf: what it sets there wins.
         "nova-compute-conf": iniFile("/etc/nova/nova-compute.conf", "nova", ["nova/nova-compute"], ["nova-compute"]),
       },
@@ -266,18 +280,24 @@ const rdoNovaPlacement = {
   placement: { packages: [], units: ["httpd"], files: {}, sharesDatabase: true },
 } as const satisfies Pick<OsProfile["services"], "keystone" | "placement">;
 
+/** CentOS 7's services (Queens and Rocky), whose nova.conf differs in the placement region key. */
+function centos7Services(placementTemplate: string): OsProfile["services"] {
+  return {
+    ...rdoServices(
+      rdoQueensPackages,
+      { glance: ["openstack-glance-api", "openstack-glance-registry"], nova: rdoQueensNovaUnits },
+      novaTemplates({ legacyNetwork: true, placement: placementTemplate, serviceUser: false }),
+    ),
+    ...rdoNovaPlacement,
+  };
+}
+
 /** CentOS 7 with RDO Queens, the release the source documents were written for. */
 const centos7Queens: OsProfile = {
   operatingSystem: "centos-7",
   release: "queens",
   packageManager: "yum",
-  services: {
-    ...rdoServices(rdoQueensPackages, { glance: ["openstack-glance-api", "openstack-glance-registry"], nova: rdoQueensNovaUnits }, {
-      controller: ["nova/common", "nova/legacy-network", "nova/controller", "nova/placement-os-region-name", "nova/neutron"],
-      compute: ["nova/common", "nova/legacy-network", "nova/compute", "nova/placement-os-region-name", "nova/neutron"],
-    }),
-    ...rdoNovaPlacement,
-  },
+  services: centos7Services("nova/placement-os-region-name"),
   clientPackages: ["python-openstackclient"],
   hypervisorUnit: "libvirtd",
   python: "python",
@@ -289,13 +309,7 @@ const centos7Queens: OsProfile = {
 const centos7Rocky: OsProfile = {
   ...centos7Queens,
   release: "rocky",
-  services: {
-    ...rdoServices(rdoQueensPackages, { glance: ["openstack-glance-api", "openstack-glance-registry"], nova: rdoQueensNovaUnits }, {
-      controller: ["nova/common", "nova/legacy-network", "nova/controller", "nova/placement", "nova/neutron"],
-      compute: ["nova/common", "nova/legacy-network", "nova/compute", "nova/placement", "nova/neutron"],
-    }),
-    ...rdoNovaPlacement,
-  },
+  services: centos7Services("nova/placement"),
   templatedCellUrls: true,
 };
 
@@ -314,10 +328,7 @@ const centosStream9Caracal: OsProfile = {
         nova: ["openstack-nova-api", "openstack-nova-conductor", "openstack-nova-novncproxy", "openstack-nova-scheduler"],
       },
       { glance: ["openstack-glance-api"], nova: rdoCaracalNovaUnits },
-      {
-        controller: ["nova/common", "nova/controller", "nova/placement", "nova/neutron", "nova/service-user"],
-        compute: ["nova/common", "nova/compute", "nova/placement", "nova/neutron", "nova/service-user"],
-      },
+      modernNova,
     ),
     keystone: {
       packages: ["openstack-keystone", "httpd", "python3-mod_wsgi"],

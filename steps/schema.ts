@@ -1,4 +1,4 @@
-/** Database schema migrations, each run as the service's own user (as the guide does). */
+/** Commands run as a service's own user, as the guide runs its schema migrations. */
 import { shellQuote } from "../lib/shell";
 
 /**
@@ -8,18 +8,3 @@ import { shellQuote } from "../lib/shell";
 export function asServiceUser(user: string, words: readonly string[]): string {
   return `runuser -u ${shellQuote(user)} -- ${words.join(" ")}`;
 }
-
-/** The migrations of each service. Every one is idempotent: it applies only what is missing. */
-export const schemaMigrations = {
-  glance: asServiceUser("glance", ["glance-manage", "db_sync"]),
-  neutron: asServiceUser("neutron", [
-    "neutron-db-manage",
-    "--config-file",
-    "/etc/neutron/neutron.conf",
-    "--config-file",
-    "/etc/neutron/plugins/ml2/ml2_conf.ini",
-    "upgrade",
-    "head",
-  ]),
-  placement: asServiceUser("placement", ["placement-manage", "db", "sync"]),
-} as const;
