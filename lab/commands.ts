@@ -1,17 +1,17 @@
 /**
  * `nova-installer lab ...`: the local test bed, one controller and N computes as
- * systemd-nspawn machines on a bridge. This file maps options to lab/ calls and prints results.
+ * systemd-nspawn machines on a bridge. This file maps options to the lab's calls and prints results.
  */
 import type { Argv, CommandModule } from "yargs";
-import { LabSpec, defaultComputeCount, defaultLabSpec, validateLabSpec } from "../lab/config";
-import { ensureImage, pruneImages } from "../lab/image";
-import { inventoryEndpoint, readInventory } from "../lab/inventory";
-import { LabContext, labContext, labDown, labStatus, labUp, rebootHost } from "../lab/lab";
-import { labLayout } from "../lab/paths";
+import { interactiveShell } from "../cli/interactive-shell";
+import { runPulumi } from "../cli/pulumiCli";
 import { withConnection } from "../remote/ssh";
-import { interactiveShell } from "./interactive-shell";
-import { writeLabStack } from "./labStack";
-import { runPulumi } from "./pulumiCli";
+import { LabSpec, defaultComputeCount, defaultLabSpec, validateLabSpec } from "./config";
+import { ensureImage, pruneImages } from "./image";
+import { inventoryEndpoint, readInventory } from "./inventory";
+import { LabContext, labContext, labDown, labStatus, labUp, rebootHost } from "./lab";
+import { labLayout } from "./paths";
+import { writeLabStack } from "./stack";
 
 interface LabOptions {
   readonly name: string;
