@@ -45,7 +45,7 @@ export function trustCommandLine(hostName: string, stack: string, presentedFinge
 }
 
 /** The stack config key that pins host `index`'s key. */
-export function hostPublicKeyConfigPath(index: number): string {
+function hostPublicKeyConfigPath(index: number): string {
   return `${configNamespace}:hosts[${index}].hostPublicKey`;
 }
 
@@ -144,12 +144,12 @@ export function findHost(config: Pick<StackConfig, "hosts">, name: string): { ho
 }
 
 /** Pins a key with `pulumi config set --path`, which keeps `hosts` a list of objects (other fields and types untouched). */
-export async function storeHostPublicKey(stack: string, hostIndex: number, hostPublicKey: string): Promise<void> {
+async function storeHostPublicKey(stack: string, hostIndex: number, hostPublicKey: string): Promise<void> {
   await pulumiOrThrow(["config", "set", "--stack", stack, "--path", "--type", "string", hostPublicKeyConfigPath(hostIndex), "--", hostPublicKey]);
 }
 
 /** `hosts trust`: reads the stack and the host's key, decides, stores when told to, and reports. */
-export async function trustHostKey(stack: string, name: string, givenFingerprint: string | undefined): Promise<TrustReport> {
+async function trustHostKey(stack: string, name: string, givenFingerprint: string | undefined): Promise<TrustReport> {
   const { host, index } = findHost(await readStackConfig(stack, { passwords: "stand-in" }), name);
   const presented = await fetchPresentedHostKey(host.address, host.port).catch((error: unknown) => {
     throw new Error(`cannot read the host key of ${host.name} at ${host.address}:${host.port}: ${errorDetail(error)}; nothing changed`);
@@ -216,7 +216,7 @@ export function hostKeyTableExitCode(rows: readonly HostKeyRow[]): number {
 }
 
 /** Every host's row, keys read in parallel; rows in the stack's host order. */
-export async function hostKeyRows(config: Pick<StackConfig, "hosts">): Promise<HostKeyRow[]> {
+async function hostKeyRows(config: Pick<StackConfig, "hosts">): Promise<HostKeyRow[]> {
   return Promise.all(
     config.hosts.map(async (host) =>
       hostKeyRow(

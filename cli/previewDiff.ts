@@ -184,7 +184,7 @@ export interface StackExport {
 }
 
 /** Key of a file in the maps below: host and path. */
-export function fileKey(host: string, path: string): string {
+function fileKey(host: string, path: string): string {
   return `${host}\n${path}`;
 }
 
@@ -348,7 +348,7 @@ export function currentFileRenderer(config: StackConfig, virtTypes: Readonly<Rec
 }
 
 /** Runs the preview and reads the state; returns the report. */
-export async function previewReport(stack: string): Promise<PreviewReport> {
+async function previewReport(stack: string): Promise<PreviewReport> {
   const config = await readStackConfig(stack);
   const preview = await runPulumi(["preview", "--diff", "--json", "--stack", stack, "--non-interactive"]);
   if (preview.exitCode !== 0) {

@@ -74,12 +74,12 @@ export function pendingOperations(exported: string): PendingOperation[] {
   return (deployment?.pending_operations ?? []).map((operation) => ({ urn: operation.resource.urn, type: operation.type }));
 }
 
-export interface RecoveryReport {
+interface RecoveryReport {
   readonly removedLocks: readonly StackLock[];
   readonly clearedOperations: readonly PendingOperation[];
 }
 
-export async function recoverStack(stack: string, options: { force: boolean; write: (line: string) => void }): Promise<RecoveryReport> {
+async function recoverStack(stack: string, options: { force: boolean; write: (line: string) => void }): Promise<RecoveryReport> {
   const locks = readLocks(lockDirectory(stack));
   for (const lock of locks) {
     const kept = lockKeptBecause(lock, { hostname: os.hostname(), alive: processAlive, force: options.force });

@@ -3,7 +3,6 @@
  * unless asked; without --file, the list of files the installer writes there.
  */
 import type { CommandModule } from "yargs";
-import type { StackConfig } from "../config/stackConfig";
 import { HostFile, hostFiles, renderMasked, VirtType } from "../render/hostFiles";
 import { deployedVirtTypes, readStackConfig, readStackOutputs } from "./stackConfigReader";
 
@@ -47,7 +46,7 @@ export function chooseVirtType(hostName: string, sources: VirtTypeSources): Virt
   return virtType;
 }
 
-export interface RenderOptions {
+interface RenderOptions {
   readonly stack: string;
   readonly host: string;
   readonly file?: string;
@@ -56,8 +55,8 @@ export interface RenderOptions {
 }
 
 /** What `render` prints: the file list, or the file's text. */
-export async function renderCommandOutput(options: RenderOptions, config?: StackConfig): Promise<string> {
-  const stack = config ?? (await readStackConfig(options.stack));
+async function renderCommandOutput(options: RenderOptions): Promise<string> {
+  const stack = await readStackConfig(options.stack);
   const files = hostFiles(stack, options.host);
   if (options.file === undefined) {
     return formatFileList(files);

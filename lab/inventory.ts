@@ -46,7 +46,7 @@ export function renderInventory(inventory: Inventory): string {
 }
 
 /** Where `lab up` writes the inventory for the current environment. */
-export function defaultInventoryPath(): string {
+function defaultInventoryPath(): string {
   return labLayout(labStateDir(process.env, repoRoot)).inventory;
 }
 

@@ -34,8 +34,6 @@ export interface LabContext {
   /** `<cache>/lab`: built images. */
   readonly cacheDir: string;
   readonly write: Writer;
-  /** How long `lab up` waits for all hosts to answer ssh; default 60 s. */
-  readonly readyTimeoutMs: number;
   /** What hosts new to the lab start from: the bare image (default) or their role's packages installed. */
   readonly hostStart: HostStart;
 }
@@ -47,7 +45,6 @@ export function labContext(overrides: Partial<LabContext> = {}): LabContext {
     stateDir: labStateDir(process.env, repoRoot),
     cacheDir: labCacheDir(process.env),
     write: (line) => void process.stdout.write(`${line}\n`),
-    readyTimeoutMs: 60_000,
     hostStart: "bare",
     ...overrides,
   };
@@ -148,7 +145,7 @@ export async function labUp(context: LabContext, computes: number): Promise<Inve
   const waitStart = Date.now();
   const readyAfter = await Promise.all(
     hosts.map(async (host) => {
-      await waitForHost(context, hostLayout(layout, host.name), host, inventoryEndpoint(inventory, host.name));
+      await waitForHost(hostLayout(layout, host.name), host, inventoryEndpoint(inventory, host.name));
       return Date.now() - (bootedAt.get(host.name) ?? waitStart);
     }),
   );
@@ -187,8 +184,11 @@ async function labImage(context: LabContext, layout: LabLayout): Promise<{ key: 
   return ensureImage(context.cacheDir, context.write);
 }
 
+/** How long a booting host may take to answer ssh (`lab up`, `lab reboot`). */
+const hostReadyTimeoutMs = 60_000;
+
 /** Waits until a booting host answers ssh with its pinned key; fails early when its machine exits. */
-async function waitForHost(context: LabContext, paths: HostLayout, host: LabHost, endpoint: SshEndpoint): Promise<void> {
+async function waitForHost(paths: HostLayout, host: LabHost, endpoint: SshEndpoint): Promise<void> {
   let exited: Error | undefined;
   const stillRunning = (): void => {
     if (runningNspawnPid(paths, host) === undefined) {
@@ -197,7 +197,7 @@ async function waitForHost(context: LabContext, paths: HostLayout, host: LabHost
     }
   };
   try {
-    await waitForSsh(endpoint, { timeoutMs: context.readyTimeoutMs, beforeAttempt: stillRunning });
+    await waitForSsh(endpoint, { timeoutMs: hostReadyTimeoutMs, beforeAttempt: stillRunning });
   } catch (error) {
     if (error === exited || error instanceof HostKeyMismatchError) throw error;
     throw new Error(`${(error as Error).message}; console log: ${paths.consoleLog}; to start over: "nova-installer lab down", then "lab up"`);
@@ -240,7 +240,7 @@ export async function rebootHost(context: LabContext, name: string): Promise<voi
     throw new Error(`${name} did not shut down within 120 s of systemctl reboot; console log: ${paths.consoleLog}`);
   }
   startMachine(host, context.spec, paths);
-  await waitForHost(context, paths, host, endpoint);
+  await waitForHost(paths, host, endpoint);
   context.write(`${name.padEnd(12)} rebooted in ${seconds(Date.now() - started)}`);
 }
 
@@ -296,7 +296,7 @@ export async function labLeftovers(spec: LabSpec, stateDir: string, veths: reado
 }
 
 /** Pids of systemd-nspawn processes running machines of this lab (found by their command line). */
-export function nspawnPidsOfLab(spec: LabSpec): number[] {
+function nspawnPidsOfLab(spec: LabSpec): number[] {
   const pids: number[] = [];
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;

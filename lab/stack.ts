@@ -10,7 +10,7 @@ import { initSecrets } from "../cli/secrets";
 import type { Inventory } from "./inventory";
 
 /** Plain (not secret) settings of a lab stack, in `pulumi config --json` form. */
-export function labStackSettings(inventory: Inventory): Record<string, { value: string; objectValue?: unknown; secret: false }> {
+function labStackSettings(inventory: Inventory): Record<string, { value: string; objectValue?: unknown; secret: false }> {
   const plain = (value: unknown) =>
     typeof value === "string" ? { value, secret: false as const } : { value: JSON.stringify(value), objectValue: value, secret: false as const };
   return {
