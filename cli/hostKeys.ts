@@ -18,7 +18,7 @@ import { fingerprint, publicKeyBlob } from "../lib/sshKeys";
 import { fetchPresentedHostKey, PresentedHostKey } from "../remote/ssh";
 import { checksFailedExitCode, errorDetail } from "./checkTable";
 import { pulumiOrThrow } from "./pulumiCli";
-import { readStackConfig } from "./stackConfigReader";
+import { readStackConfig, stackOption } from "./stackConfigReader";
 
 /** The fingerprint of a pinned key line, or why it has none (a malformed pin can still be replaced). */
 export function pinnedFingerprint(host: Pick<HostConfig, "name" | "hostPublicKey">): string {
@@ -234,7 +234,7 @@ const showCommand: CommandModule<object, { stack: string }> = {
   describe: "Each host's pinned host key fingerprint against the one it presents: MATCH, CHANGED or UNREACHABLE",
   builder: (args) =>
     args
-      .option("stack", { type: "string", demandOption: true, describe: "Pulumi stack" })
+      .option("stack", stackOption)
       .example("$0 hosts show --stack prod", "one line per host; exit code 3 when a key changed or a host is unreachable")
       .epilog("Reads each key without logging in (no private key, no passwords needed)."),
   handler: async (options) => {
@@ -250,7 +250,7 @@ const trustCommand: CommandModule<object, { stack: string; name: string; fingerp
   builder: (args) =>
     args
       .positional("name", { type: "string", demandOption: true, describe: "the host's name in nova-installer:hosts" })
-      .option("stack", { type: "string", demandOption: true, describe: "Pulumi stack" })
+      .option("stack", stackOption)
       .option("fingerprint", { type: "string", describe: "the SHA256:... fingerprint verified on the host; must equal the presented key's" })
       .example("$0 hosts trust compute1 --stack prod --fingerprint SHA256:...", "stores compute1's presented key in the stack")
       .epilog("Without --fingerprint, or with another one, prints both fingerprints and the command to run, and changes nothing (exit 1)."),

@@ -18,7 +18,7 @@ import { hostFiles, VirtType } from "../render/hostFiles";
 import { virtTypeFor } from "../steps/compute";
 import { fileContentVariable } from "../steps/files";
 import { pulumiOrThrow, runPulumi } from "./pulumiCli";
-import { deployedVirtTypes, readStackConfig } from "./stackConfigReader";
+import { deployedVirtTypes, readStackConfig, stackOption } from "./stackConfigReader";
 
 export type Operation = "create" | "update" | "replace" | "delete";
 export const operations: readonly Operation[] = ["create", "update", "replace", "delete"];
@@ -365,7 +365,7 @@ export const previewDiffCommand: CommandModule<object, { stack: string; output?:
   describe: "Summarize pulumi preview as Markdown for a pull request: changes per host and component, changed configuration settings (names only)",
   builder: (args) =>
     args
-      .option("stack", { type: "string", demandOption: true, describe: "Pulumi stack" })
+      .option("stack", stackOption)
       .option("output", { type: "string", describe: "Write the Markdown to this file instead of standard output" })
       .example("$0 preview-diff --stack prod --output preview.md", "the summary a CI job posts on the pull request")
       .epilog("Needs the stack passphrase: the deployed files are read from the state and compared in memory. Format: docs/preview-diff.md."),

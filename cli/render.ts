@@ -4,7 +4,7 @@
  */
 import type { CommandModule } from "yargs";
 import { HostFile, hostFiles, renderMasked, VirtType } from "../render/hostFiles";
-import { deployedVirtTypes, readStackConfig, readStackOutputs } from "./stackConfigReader";
+import { deployedVirtTypes, readStackConfig, readStackOutputs, stackOption } from "./stackConfigReader";
 
 /** One line per file: path, owner:group, mode, and the step that writes it. */
 export function formatFileList(files: readonly HostFile[]): string {
@@ -84,7 +84,7 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
   describe: "Print a file exactly as the installer would write it on a host (passwords masked), or list the host's files",
   builder: (args) =>
     args
-      .option("stack", { type: "string", demandOption: true, describe: "Pulumi stack" })
+      .option("stack", stackOption)
       .option("host", { type: "string", demandOption: true, describe: "Host name, as in the stack's hosts" })
       .option("file", { type: "string", describe: "Absolute path of the file to print; without it, the host's files are listed" })
       .option("show-secrets", { type: "boolean", default: false, describe: "Print passwords instead of ****" })

@@ -8,6 +8,7 @@ import { forbiddenPasswordCharacters, passwordProblem } from "../config/stackCon
 import type { CloudPasswords } from "../render/configFiles";
 import { passwordNames } from "../render/configFiles";
 import { pulumiOrThrow } from "./pulumiCli";
+import { stackOption } from "./stackConfigReader";
 
 const alphanumeric = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 /** Every character that has broken an OpenStack install somewhere: quoting, URLs, oslo.config, SQL, shells. */
@@ -74,7 +75,7 @@ const initCommand: CommandModule<object, { stack: string; hostile: boolean }> = 
   describe: "Generate a strong password for every password the stack does not have yet and store it encrypted in the stack config",
   builder: (args) =>
     args
-      .option("stack", { type: "string", demandOption: true, describe: "Pulumi stack" })
+      .option("stack", stackOption)
       .option("hostile", {
         type: "boolean",
         default: false,

@@ -8,6 +8,9 @@ import { configNamespace, RawStackConfig, resolveStackConfig, StackConfig } from
 import { passwordNames } from "../render/configFiles";
 import { pulumiOrThrow } from "./pulumiCli";
 
+/** The `--stack` option of every command that works on an existing stack. */
+export const stackOption = { type: "string", demandOption: true, describe: "Pulumi stack" } as const;
+
 /** One key of `pulumi config --json`: `value` is absent for a secret read without --show-secrets. */
 export interface PulumiConfigEntry {
   readonly value?: string;
