@@ -28,7 +28,7 @@
 # FRESH HOSTS ONLY (a new `lab up`). Nothing here is idempotent, as in the guide: run again on
 # converged hosts it fails loudly at the first CREATE DATABASE (database exists).
 #
-# Lab specifics, as the installer's lab stack (cli/labStack.ts) has them:
+# Lab specifics, as the installer's lab stack (lab/stack.ts) has them:
 # - packages from the image's pre-seeded apt cache: `apt-get install -y --no-install-recommends`,
 #   never `apt-get update` (refreshPackageIndex=false; the hosts have no route out);
 # - Debian's package names and units (profiles/profiles.ts, debian-12/zed), e.g. nova-consoleproxy

@@ -17,14 +17,15 @@ import * as os from "os";
 import * as path from "path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { writeLabStack } from "../cli/labStack";
 import { pulumiOrThrow, runPulumi } from "../cli/pulumiCli";
 import { generatePassword } from "../cli/secrets";
 import type { LabSpec } from "../lab/config";
 import type { Inventory } from "../lab/inventory";
 import type { HostStart } from "../lab/installedLayer";
+import { inventoryEndpoint } from "../lab/inventory";
 import { LabContext, labContext, labDown, labUp } from "../lab/lab";
 import { installedServices, serviceCatalog, serviceIds, serviceRecord } from "../catalog/services";
+import { writeLabStack } from "../lab/stack";
 import { profileFor, rolePackages } from "../profiles/profiles";
 import { frameScript } from "../remote/script";
 import { closeAllConnections, runCommand, SshEndpoint } from "../remote/ssh";
@@ -97,9 +98,7 @@ class Bench {
   }
 
   endpoint(name: string): SshEndpoint {
-    const host = this.inventory.hosts.find((entry) => entry.name === name);
-    if (host === undefined) throw new Error(`no lab host ${name}`);
-    return { hostName: name, address: host.address, privateKeyPath: this.inventory.privateKeyPath, hostPublicKey: host.hostPublicKey };
+    return inventoryEndpoint(this.inventory, name);
   }
 
   async run(host: string, body: string, secrets: Record<string, string> = {}): Promise<void> {

@@ -7,74 +7,18 @@
  * only writes a key whose fingerprint the operator typed after checking it out of band: the
  * installer never learns a key on its own.
  *
- * The presented key is read with ssh2 only as far as the key exchange: the client rejects the
- * key in `hostVerifier` once it has a copy, so nothing authenticates and nothing runs on the host.
- * The decision and the messages are pure functions, tested without hosts
- * (test/unit/cli-host-keys.test.ts).
+ * The presented key is read only as far as the key exchange (remote/ssh.ts, fetchPresentedHostKey):
+ * nothing authenticates and nothing runs on the host. The decision and the messages are pure
+ * functions, tested without hosts (test/unit/cli-host-keys.test.ts).
  */
-import { Client } from "ssh2";
 import type { Argv, CommandModule } from "yargs";
 import { configNamespace, HostConfig, StackConfig } from "../config/types";
 import { shellQuote } from "../lib/shell";
-import { fingerprint, publicKeyBlob, publicKeyLine } from "../lib/sshKeys";
+import { fingerprint, publicKeyBlob } from "../lib/sshKeys";
+import { fetchPresentedHostKey, PresentedHostKey } from "../remote/ssh";
 import { checksFailedExitCode, errorDetail } from "./checkTable";
 import { pulumiOrThrow } from "./pulumiCli";
-import { readStackConfig } from "./stackConfigReader";
-
-/** How long reading one host's key may take, TCP connect and key exchange together. */
-export const hostKeyFetchTimeoutMs = 10_000;
-
-/** The key a host presents during the key exchange. */
-export interface PresentedHostKey {
-  /** "<type> <base64>", the form a stack pins. */
-  readonly line: string;
-  /** "SHA256:...", as `ssh-keygen -l` prints it. */
-  readonly fingerprint: string;
-}
-
-/**
- * Connects to address:port and returns the host key the server presents, without
- * authenticating. The key algorithm is negotiated with ssh2's defaults, the same as every
- * deployment connection (remote/ssh.ts), so this is the key a deployment would be shown.
- * @throws Error with the reason (refused, timed out, not SSH, ...) when no key arrives in time
- */
-export function fetchPresentedHostKey(address: string, port: number, timeoutMs = hostKeyFetchTimeoutMs): Promise<PresentedHostKey> {
-  return new Promise((resolve, reject) => {
-    const client = new Client();
-    let settled = false;
-    const settle = (outcome: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      outcome();
-      // Not from inside ssh2's callbacks: it still writes its own disconnect after a rejected key.
-      setImmediate(() => client.destroy());
-    };
-    // readyTimeout covers only the SSH handshake; this covers a TCP connect nobody answers, too.
-    const timer = setTimeout(() => settle(() => reject(new Error(`no SSH host key within ${timeoutMs / 1000} s`))), timeoutMs);
-    client
-      // Rejecting the key in hostVerifier makes ssh2 report an error: expected once settled.
-      .on("error", (error) => settle(() => reject(error)))
-      .on("close", () => settle(() => reject(new Error("the connection closed before the server presented a host key"))))
-      .connect({
-        host: address,
-        port,
-        username: "nova-installer-host-key-check",
-        readyTimeout: timeoutMs,
-        hostVerifier: (presented: Buffer) => {
-          const copy = Buffer.from(presented);
-          settle(() => {
-            try {
-              resolve({ line: publicKeyLine(copy), fingerprint: fingerprint(copy) });
-            } catch (error) {
-              reject(error);
-            }
-          });
-          return false;
-        },
-      });
-  });
-}
+import { readStackConfig, stackOption } from "./stackConfigReader";
 
 /** The fingerprint of a pinned key line, or why it has none (a malformed pin can still be replaced). */
 export function pinnedFingerprint(host: Pick<HostConfig, "name" | "hostPublicKey">): string {
@@ -101,7 +45,7 @@ export function trustCommandLine(hostName: string, stack: string, presentedFinge
 }
 
 /** The stack config key that pins host `index`'s key. */
-export function hostPublicKeyConfigPath(index: number): string {
+function hostPublicKeyConfigPath(index: number): string {
   return `${configNamespace}:hosts[${index}].hostPublicKey`;
 }
 
@@ -200,14 +144,14 @@ export function findHost(config: Pick<StackConfig, "hosts">, name: string): { ho
 }
 
 /** Pins a key with `pulumi config set --path`, which keeps `hosts` a list of objects (other fields and types untouched). */
-export async function storeHostPublicKey(stack: string, hostIndex: number, hostPublicKey: string): Promise<void> {
+async function storeHostPublicKey(stack: string, hostIndex: number, hostPublicKey: string): Promise<void> {
   await pulumiOrThrow(["config", "set", "--stack", stack, "--path", "--type", "string", hostPublicKeyConfigPath(hostIndex), "--", hostPublicKey]);
 }
 
 /** `hosts trust`: reads the stack and the host's key, decides, stores when told to, and reports. */
-export async function trustHostKey(stack: string, name: string, givenFingerprint: string | undefined, timeoutMs = hostKeyFetchTimeoutMs): Promise<TrustReport> {
+async function trustHostKey(stack: string, name: string, givenFingerprint: string | undefined): Promise<TrustReport> {
   const { host, index } = findHost(await readStackConfig(stack, { passwords: "stand-in" }), name);
-  const presented = await fetchPresentedHostKey(host.address, host.port, timeoutMs).catch((error: unknown) => {
+  const presented = await fetchPresentedHostKey(host.address, host.port).catch((error: unknown) => {
     throw new Error(`cannot read the host key of ${host.name} at ${host.address}:${host.port}: ${errorDetail(error)}; nothing changed`);
   });
   const decision = decideTrust(host, presented, givenFingerprint);
@@ -272,12 +216,12 @@ export function hostKeyTableExitCode(rows: readonly HostKeyRow[]): number {
 }
 
 /** Every host's row, keys read in parallel; rows in the stack's host order. */
-export async function hostKeyRows(config: Pick<StackConfig, "hosts">, timeoutMs = hostKeyFetchTimeoutMs): Promise<HostKeyRow[]> {
+async function hostKeyRows(config: Pick<StackConfig, "hosts">): Promise<HostKeyRow[]> {
   return Promise.all(
     config.hosts.map(async (host) =>
       hostKeyRow(
         host,
-        await fetchPresentedHostKey(host.address, host.port, timeoutMs).catch((error: unknown) => ({ error: errorDetail(error) })),
+        await fetchPresentedHostKey(host.address, host.port).catch((error: unknown) => ({ error: errorDetail(error) })),
       ),
     ),
   );
@@ -290,7 +234,7 @@ const showCommand: CommandModule<object, { stack: string }> = {
   describe: "Each host's pinned host key fingerprint against the one it presents: MATCH, CHANGED or UNREACHABLE",
   builder: (args) =>
     args
-      .option("stack", { type: "string", demandOption: true, describe: "Pulumi stack" })
+      .option("stack", stackOption)
       .example("$0 hosts show --stack prod", "one line per host; exit code 3 when a key changed or a host is unreachable")
       .epilog("Reads each key without logging in (no private key, no passwords needed)."),
   handler: async (options) => {
@@ -306,7 +250,7 @@ const trustCommand: CommandModule<object, { stack: string; name: string; fingerp
   builder: (args) =>
     args
       .positional("name", { type: "string", demandOption: true, describe: "the host's name in nova-installer:hosts" })
-      .option("stack", { type: "string", demandOption: true, describe: "Pulumi stack" })
+      .option("stack", stackOption)
       .option("fingerprint", { type: "string", describe: "the SHA256:... fingerprint verified on the host; must equal the presented key's" })
       .example("$0 hosts trust compute1 --stack prod --fingerprint SHA256:...", "stores compute1's presented key in the stack")
       .epilog("Without --fingerprint, or with another one, prints both fingerprints and the command to run, and changes nothing (exit 1)."),

@@ -1,12 +1,12 @@
 /**
  * The operator CLI entry point (bin/nova-installer runs this file through ts-node).
- * Command groups live one per file; this file only assembles them.
+ * Command groups live one per file (the lab's with the lab: lab/commands.ts); this file only assembles them.
  */
 import yargs, { CommandModule } from "yargs";
 import { hideBin } from "yargs/helpers";
+import { labCommand } from "../lab/commands";
 import { doctorCommand } from "./doctor";
 import { hostsCommand } from "./hostKeys";
-import { labCommand } from "./lab";
 import { previewDiffCommand } from "./previewDiff";
 import { recoverCommand } from "./recover";
 import { renderCommand } from "./render";

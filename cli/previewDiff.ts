@@ -6,7 +6,7 @@
  * The preview shows a file's content only as "[secret]", so the settings are compared here: the
  * deployed content comes from the state (`pulumi stack export --show-secrets`: a RemoteScript
  * keeps its inputs, the file content among its secrets), the new content is rendered from the
- * current configuration by the installer's own renderer (render/hostFiles.ts). Both stay in this
+ * current configuration by the installer's own renderer (the host plan, plan/hostPlan.ts). Both stay in this
  * process. The format is described in docs/preview-diff.md.
  */
 import { writeFileSync } from "fs";
@@ -18,7 +18,7 @@ import { hostPlan, VirtType } from "../plan/hostPlan";
 import { virtTypeFor } from "../steps/compute";
 import { fileContentVariable } from "../steps/files";
 import { pulumiOrThrow, runPulumi } from "./pulumiCli";
-import { deployedVirtTypes, readStackConfig } from "./stackConfigReader";
+import { deployedVirtTypes, readStackConfig, stackOption } from "./stackConfigReader";
 
 export type Operation = "create" | "update" | "replace" | "delete";
 export const operations: readonly Operation[] = ["create", "update", "replace", "delete"];
@@ -184,7 +184,7 @@ export interface StackExport {
 }
 
 /** Key of a file in the maps below: host and path. */
-export function fileKey(host: string, path: string): string {
+function fileKey(host: string, path: string): string {
   return `${host}\n${path}`;
 }
 
@@ -348,7 +348,7 @@ export function currentFileRenderer(config: StackConfig, virtTypes: Readonly<Rec
 }
 
 /** Runs the preview and reads the state; returns the report. */
-export async function previewReport(stack: string): Promise<PreviewReport> {
+async function previewReport(stack: string): Promise<PreviewReport> {
   const config = await readStackConfig(stack);
   const preview = await runPulumi(["preview", "--diff", "--json", "--stack", stack, "--non-interactive"]);
   if (preview.exitCode !== 0) {
@@ -365,7 +365,7 @@ export const previewDiffCommand: CommandModule<object, { stack: string; output?:
   describe: "Summarize pulumi preview as Markdown for a pull request: changes per host and component, changed configuration settings (names only)",
   builder: (args) =>
     args
-      .option("stack", { type: "string", demandOption: true, describe: "Pulumi stack" })
+      .option("stack", stackOption)
       .option("output", { type: "string", describe: "Write the Markdown to this file instead of standard output" })
       .example("$0 preview-diff --stack prod --output preview.md", "the summary a CI job posts on the pull request")
       .epilog("Needs the stack passphrase: the deployed files are read from the state and compared in memory. Format: docs/preview-diff.md."),

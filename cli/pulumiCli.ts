@@ -15,14 +15,12 @@ export interface PulumiRunOptions {
   readonly stdin?: string;
   /** Echo pulumi's output while it runs (long operations show progress). */
   readonly echo?: boolean;
-  readonly env?: Readonly<Record<string, string>>;
 }
 
 export function runPulumi(args: readonly string[], options: PulumiRunOptions = {}): Promise<PulumiRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(join(projectRoot, "bin", "pulumi"), args, {
       cwd: projectRoot,
-      env: { ...process.env, ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     const stdout: Buffer[] = [];

@@ -19,6 +19,7 @@ import type { CommandModule } from "yargs";
 import { processAlive } from "../lab/image";
 import { stateRoot } from "../lab/paths";
 import { projectRoot, pulumiOrThrow } from "./pulumiCli";
+import { stackOption } from "./stackConfigReader";
 
 /** What a file-backend lock file holds. */
 export interface StackLock {
@@ -74,12 +75,12 @@ export function pendingOperations(exported: string): PendingOperation[] {
   return (deployment?.pending_operations ?? []).map((operation) => ({ urn: operation.resource.urn, type: operation.type }));
 }
 
-export interface RecoveryReport {
+interface RecoveryReport {
   readonly removedLocks: readonly StackLock[];
   readonly clearedOperations: readonly PendingOperation[];
 }
 
-export async function recoverStack(stack: string, options: { force: boolean; write: (line: string) => void }): Promise<RecoveryReport> {
+async function recoverStack(stack: string, options: { force: boolean; write: (line: string) => void }): Promise<RecoveryReport> {
   const locks = readLocks(lockDirectory(stack));
   for (const lock of locks) {
     const kept = lockKeptBecause(lock, { hostname: os.hostname(), alive: processAlive, force: options.force });
@@ -105,7 +106,7 @@ export const recoverCommand: CommandModule<object, { stack: string; force: boole
   describe: "After a killed pulumi up: remove its stale lock and clear its interrupted steps, so the next pulumi up converges",
   builder: (args) =>
     args
-      .option("stack", { type: "string", demandOption: true, describe: "Pulumi stack" })
+      .option("stack", stackOption)
       .option("force", { type: "boolean", default: false, describe: "Also remove a lock taken on another machine (only once its run has ended there)" })
       .example("$0 recover --stack lab && bin/pulumi up --stack lab", "resume a deploy that was killed")
       .epilog("A live deploy's lock is never removed. Not needed after Ctrl-C: an interrupted deploy finishes its running steps and unlocks the stack."),

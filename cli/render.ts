@@ -3,10 +3,9 @@
  * unless asked; without --file, the list of files the installer writes there.
  */
 import type { CommandModule } from "yargs";
-import type { StackConfig } from "../config/types";
 import { hostPlan, PlannedFile, VirtType } from "../plan/hostPlan";
 import { renderMasked } from "../render/masking";
-import { deployedVirtTypes, readStackConfig, readStackOutputs } from "./stackConfigReader";
+import { deployedVirtTypes, readStackConfig, readStackOutputs, stackOption } from "./stackConfigReader";
 
 /** One line per file: path, owner:group, mode, and the step that writes it. */
 export function formatFileList(files: readonly PlannedFile[]): string {
@@ -48,7 +47,7 @@ export function chooseVirtType(hostName: string, sources: VirtTypeSources): Virt
   return virtType;
 }
 
-export interface RenderOptions {
+interface RenderOptions {
   readonly stack: string;
   readonly host: string;
   readonly file?: string;
@@ -57,8 +56,8 @@ export interface RenderOptions {
 }
 
 /** What `render` prints: the file list, or the file's text. */
-export async function renderCommandOutput(options: RenderOptions, config?: StackConfig): Promise<string> {
-  const stack = config ?? (await readStackConfig(options.stack));
+async function renderCommandOutput(options: RenderOptions): Promise<string> {
+  const stack = await readStackConfig(options.stack);
   const files = hostPlan(stack, options.host).files;
   if (options.file === undefined) {
     return formatFileList(files);
@@ -86,7 +85,7 @@ export const renderCommand: CommandModule<object, RenderArgs> = {
   describe: "Print a file exactly as the installer would write it on a host (passwords masked), or list the host's files",
   builder: (args) =>
     args
-      .option("stack", { type: "string", demandOption: true, describe: "Pulumi stack" })
+      .option("stack", stackOption)
       .option("host", { type: "string", demandOption: true, describe: "Host name, as in the stack's hosts" })
       .option("file", { type: "string", describe: "Absolute path of the file to print; without it, the host's files are listed" })
       .option("show-secrets", { type: "boolean", default: false, describe: "Print passwords instead of ****" })

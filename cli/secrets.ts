@@ -8,10 +8,11 @@ import { forbiddenPasswordCharacters, passwordProblem } from "../config/password
 import type { CloudPasswords } from "../config/passwords";
 import { passwordNames } from "../config/passwords";
 import { pulumiOrThrow } from "./pulumiCli";
+import { stackOption } from "./stackConfigReader";
 
 const alphanumeric = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 /** Every character that has broken an OpenStack install somewhere: quoting, URLs, oslo.config, SQL, shells. */
-export const hostileCharacters = `'"$@:/%&=!#;\\ `;
+const hostileCharacters = `'"$@:/%&=!#;\\ `;
 
 /**
  * A random password of `length` characters for the named password. With `hostile`, at least
@@ -43,7 +44,7 @@ export function generatePassword(name: keyof CloudPasswords, length = 32, hostil
  * The names of the passwords set in a stack. Pulumi lists the keys of a secret object only with
  * --show-secrets; the values stay in this process and are dropped here.
  */
-export async function existingPasswords(stack: string): Promise<Set<string>> {
+async function existingPasswords(stack: string): Promise<Set<string>> {
   const run = await pulumiOrThrow(["config", "--stack", stack, "--json", "--show-secrets"]);
   const config = JSON.parse(run.stdout || "{}") as Record<string, { objectValue?: Record<string, unknown> }>;
   return new Set(Object.keys(config["nova-installer:passwords"]?.objectValue ?? {}));
@@ -74,7 +75,7 @@ const initCommand: CommandModule<object, { stack: string; hostile: boolean }> = 
   describe: "Generate a strong password for every password the stack does not have yet and store it encrypted in the stack config",
   builder: (args) =>
     args
-      .option("stack", { type: "string", demandOption: true, describe: "Pulumi stack" })
+      .option("stack", stackOption)
       .option("hostile", {
         type: "boolean",
         default: false,

@@ -9,6 +9,9 @@ import { resolveStackConfig } from "../config/stackConfig";
 import { passwordNames } from "../config/passwords";
 import { pulumiOrThrow } from "./pulumiCli";
 
+/** The `--stack` option of every command that works on an existing stack. */
+export const stackOption = { type: "string", demandOption: true, describe: "Pulumi stack" } as const;
+
 /** One key of `pulumi config --json`: `value` is absent for a secret read without --show-secrets. */
 export interface PulumiConfigEntry {
   readonly value?: string;

@@ -19,7 +19,7 @@ export const defaultComputeCount = 2;
  * Upper bound on computes: addresses are `.10 + index` in a /24 and the machine has 2 cores;
  * the bound is about addresses, not capacity.
  */
-export const maxComputeCount = 200;
+const maxComputeCount = 200;
 
 export interface LabSpec {
   /** Lab name: prefixes machine names so two labs on one machine never share a veth name. */

@@ -5,8 +5,6 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 
 export interface RunOptions {
-  /** Written to the command's stdin. */
-  readonly input?: string;
   /** Return the result instead of throwing on a non-zero exit. */
   readonly allowFailure?: boolean;
   /** Append stdout and stderr here instead of keeping them (for long, chatty builds). */
@@ -28,18 +26,13 @@ export function run(command: string, args: readonly string[], options: RunOption
   return new Promise((resolve, reject) => {
     const log = options.logFile === undefined ? undefined : fs.openSync(options.logFile, "a");
     const child = spawn(command, args, {
-      // No stdin unless there is input: a command that exits at once would make the write fail.
-      stdio: [options.input === undefined ? "ignore" : "pipe", log ?? "pipe", log ?? "pipe"],
+      stdio: ["ignore", log ?? "pipe", log ?? "pipe"],
       env: options.env ?? process.env,
     });
     let stdout = "";
     let stderr = "";
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    if (options.input !== undefined) {
-      child.stdin?.on("error", () => undefined); // An early exit is reported by "close" below.
-      child.stdin?.end(options.input);
-    }
     child.on("error", (error) => {
       if (log !== undefined) fs.closeSync(log);
       reject(new Error(`cannot run ${command}: ${error.message}`));

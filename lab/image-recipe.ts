@@ -11,7 +11,7 @@ import { OsProfile, allPackages, packageSets, profileFor } from "../profiles/pro
  * Bump when the build steps in image.ts change in a way the other inputs do not capture, so
  * that every machine rebuilds instead of reusing an image made by the old steps.
  */
-export const imageRecipeVersion = 1;
+const imageRecipeVersion = 1;
 
 /** The profile the lab hosts run: the hosts are Debian 12, which ships OpenStack Zed. */
 export const labProfile: OsProfile = profileFor("debian-12", "zed");

@@ -44,7 +44,7 @@ export function imagePaths(cacheDir: string, key: string): { dir: string; rootfs
 }
 
 /** The cached image for the current inputs, if it was built. */
-export function findImage(cacheDir: string, inputs: ImageInputs = imageInputs()): LabImage | undefined {
+function findImage(cacheDir: string, inputs: ImageInputs = imageInputs()): LabImage | undefined {
   const key = imageKey(inputs);
   const paths = imagePaths(cacheDir, key);
   return fs.existsSync(paths.record) ? { key, rootfs: paths.rootfs } : undefined;

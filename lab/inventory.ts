@@ -3,6 +3,7 @@
  * host key). `lab up` writes it to `<state>/lab/inventory.json`; `readInventory` loads and checks it.
  */
 import * as fs from "fs";
+import type { SshEndpoint } from "../remote/ssh";
 import { LabHost, HostRole } from "./network";
 import { labLayout, labStateDir, repoRoot } from "./paths";
 
@@ -45,7 +46,7 @@ export function renderInventory(inventory: Inventory): string {
 }
 
 /** Where `lab up` writes the inventory for the current environment. */
-export function defaultInventoryPath(): string {
+function defaultInventoryPath(): string {
   return labLayout(labStateDir(process.env, repoRoot)).inventory;
 }
 
@@ -100,13 +101,13 @@ export function parseInventory(text: string, source: string): Inventory {
   return { sshUser, privateKeyPath, hosts };
 }
 
-/** The inventory entry of a host by name. @throws Error listing the known names. */
-export function inventoryHost(inventory: Inventory, name: string): InventoryHost {
+/** How to reach a host of the inventory over SSH, its pinned key included. @throws Error listing the known names. */
+export function inventoryEndpoint(inventory: Inventory, name: string): SshEndpoint {
   const host = inventory.hosts.find((candidate) => candidate.name === name);
   if (host === undefined) {
     throw new Error(`lab host "${name}" is not in the inventory; hosts: ${inventory.hosts.map((h) => h.name).join(", ")}`);
   }
-  return host;
+  return { hostName: host.name, address: host.address, user: inventory.sshUser, privateKeyPath: inventory.privateKeyPath, hostPublicKey: host.hostPublicKey };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

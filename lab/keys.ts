@@ -13,7 +13,7 @@ export interface KeyPair {
 }
 
 /** Generates an ed25519 key pair in a private temporary directory and returns its text. */
-export async function generateKeyPair(comment: string): Promise<KeyPair> {
+async function generateKeyPair(comment: string): Promise<KeyPair> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nova-lab-key-"));
   try {
     const file = path.join(dir, "key");

@@ -9,6 +9,7 @@
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { HostKeyMismatchError, SshEndpoint, waitForSsh, withConnection } from "../remote/ssh";
 import { bridgeExists, bridgePorts, ensureBridge, interfacesOnSubnet, linkExists, removeBridge } from "./bridge";
 import { LabSpec, defaultLabSpec, validateComputeCount, validateLabSpec } from "./config";
 import { run, tailOfFile } from "./exec";
@@ -16,7 +17,7 @@ import { hostLayerEntries } from "./host-files";
 import { ensureImage, imagePaths } from "./image";
 import { HostStart, ensureInstalledLayer } from "./installedLayer";
 import { imageInputs, imageKey } from "./image-recipe";
-import { Inventory, buildInventory, readInventory, renderInventory } from "./inventory";
+import { Inventory, buildInventory, inventoryEndpoint, readInventory, renderInventory } from "./inventory";
 import { ensureClientKey, ensureHostKey } from "./keys";
 import { isLayerMounted, mountLayer, writeLayerEntries } from "./layer";
 import { machineInitsUsing, runningNspawnPid, startMachine, stopMachine, waitUntil } from "./machine";
@@ -25,7 +26,6 @@ import { HostRole, LabHost, planHosts } from "./network";
 import { HostLayout, LabLayout, hostLayout, labCacheDir, labLayout, labStateDir, repoRoot } from "./paths";
 import { ensurePrereqs } from "./prereqs";
 import { Writer, seconds } from "./progress";
-import { HostKeyMismatchError, SshTarget, connectPinned } from "./ssh";
 
 export interface LabContext {
   readonly spec: LabSpec;
@@ -34,8 +34,6 @@ export interface LabContext {
   /** `<cache>/lab`: built images. */
   readonly cacheDir: string;
   readonly write: Writer;
-  /** How long `lab up` waits for all hosts to answer ssh; default 60 s. */
-  readonly readyTimeoutMs: number;
   /** What hosts new to the lab start from: the bare image (default) or their role's packages installed. */
   readonly hostStart: HostStart;
 }
@@ -47,7 +45,6 @@ export function labContext(overrides: Partial<LabContext> = {}): LabContext {
     stateDir: labStateDir(process.env, repoRoot),
     cacheDir: labCacheDir(process.env),
     write: (line) => void process.stdout.write(`${line}\n`),
-    readyTimeoutMs: 60_000,
     hostStart: "bare",
     ...overrides,
   };
@@ -144,10 +141,11 @@ export async function labUp(context: LabContext, computes: number): Promise<Inve
     }
   }
 
+  const inventory = buildInventory(hosts, hostPublicKeys, layout.privateKey);
   const waitStart = Date.now();
   const readyAfter = await Promise.all(
     hosts.map(async (host) => {
-      await waitForHost(context, layout, host, hostPublicKeys[host.name] ?? "", clientKey.privateKey);
+      await waitForHost(hostLayout(layout, host.name), host, inventoryEndpoint(inventory, host.name));
       return Date.now() - (bootedAt.get(host.name) ?? waitStart);
     }),
   );
@@ -156,7 +154,6 @@ export async function labUp(context: LabContext, computes: number): Promise<Inve
     write(`${host.name.padEnd(12)} ${host.address.padEnd(15)} ready in ${seconds(readyAfter[index] ?? 0)} (${how})`);
   });
 
-  const inventory = buildInventory(hosts, hostPublicKeys, layout.privateKey);
   writeIfChanged(layout.inventory, renderInventory(inventory));
   write(`lab "${spec.name}" up: ${hosts.length} hosts in ${seconds(Date.now() - started)}; inventory ${layout.inventory}`);
   return inventory;
@@ -187,33 +184,28 @@ async function labImage(context: LabContext, layout: LabLayout): Promise<{ key: 
   return ensureImage(context.cacheDir, context.write);
 }
 
-async function waitForHost(context: LabContext, layout: LabLayout, host: LabHost, hostPublicKey: string, privateKey: string): Promise<void> {
-  const paths = hostLayout(layout, host.name);
-  const target: SshTarget = { host: host.address, username: "root", privateKey, hostPublicKey, label: host.name };
-  const deadline = Date.now() + context.readyTimeoutMs;
-  let lastError = "no attempt made";
-  while (Date.now() < deadline) {
+/** How long a booting host may take to answer ssh (`lab up`, `lab reboot`). */
+const hostReadyTimeoutMs = 60_000;
+
+/** Waits until a booting host answers ssh with its pinned key; fails early when its machine exits. */
+async function waitForHost(paths: HostLayout, host: LabHost, endpoint: SshEndpoint): Promise<void> {
+  let exited: Error | undefined;
+  const stillRunning = (): void => {
     if (runningNspawnPid(paths, host) === undefined) {
-      throw new Error(`${host.name}: systemd-nspawn exited while booting; console log:\n${tailOfFile(paths.consoleLog)}`);
+      exited = new Error(`${host.name}: systemd-nspawn exited while booting; console log:\n${tailOfFile(paths.consoleLog)}`);
+      throw exited;
     }
-    try {
-      const session = await connectPinned({ ...target, connectTimeoutMs: Math.max(1_000, Math.min(5_000, deadline - Date.now())) });
-      session.close();
-      return;
-    } catch (error) {
-      if (error instanceof HostKeyMismatchError) throw error;
-      lastError = (error as Error).message;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+  };
+  try {
+    await waitForSsh(endpoint, { timeoutMs: hostReadyTimeoutMs, beforeAttempt: stillRunning });
+  } catch (error) {
+    if (error === exited || error instanceof HostKeyMismatchError) throw error;
+    throw new Error(`${(error as Error).message}; console log: ${paths.consoleLog}; to start over: "nova-installer lab down", then "lab up"`);
   }
-  throw new Error(
-    `${host.name} (${host.address}) did not answer ssh within ${seconds(context.readyTimeoutMs)}: ${lastError}; ` +
-      `console log: ${paths.consoleLog}; to start over: "nova-installer lab down", then "lab up"`,
-  );
 }
 
 /** A running host of the lab, as planned from its inventory (address and machine name included). */
-function runningHost(context: LabContext, name: string): { host: LabHost; paths: HostLayout; init: number; hostPublicKey: string } {
+function runningHost(context: LabContext, name: string): { host: LabHost; paths: HostLayout; init: number; endpoint: SshEndpoint } {
   const layout = labLayout(context.stateDir);
   const inventory = readInventory(layout.inventory);
   const entry = inventory.hosts.find((candidate) => candidate.name === name);
@@ -222,7 +214,7 @@ function runningHost(context: LabContext, name: string): { host: LabHost; paths:
   const paths = hostLayout(layout, name);
   const init = runningNspawnPid(paths, host) === undefined ? undefined : machineInitsUsing(paths.upper)[0];
   if (init === undefined) throw new Error(`${name} is not running`);
-  return { host, paths, init, hostPublicKey: entry.hostPublicKey };
+  return { host, paths, init, endpoint: inventoryEndpoint(inventory, name) };
 }
 
 /**
@@ -241,16 +233,14 @@ export async function hostExec(context: LabContext, name: string, argv: readonly
  * reboot is what the host's own boot starts (enabled units), nothing this function starts.
  */
 export async function rebootHost(context: LabContext, name: string): Promise<void> {
-  const { host, paths, hostPublicKey } = runningHost(context, name);
-  const layout = labLayout(context.stateDir);
+  const { host, paths, endpoint } = runningHost(context, name);
   const started = Date.now();
   await hostExec(context, name, ["systemctl", "reboot"]);
   if (!(await waitUntil(() => runningNspawnPid(paths, host) === undefined, 120_000))) {
     throw new Error(`${name} did not shut down within 120 s of systemctl reboot; console log: ${paths.consoleLog}`);
   }
   startMachine(host, context.spec, paths);
-  const clientKey = await ensureClientKey(layout.privateKey, `nova-installer-lab-${context.spec.name}`);
-  await waitForHost(context, layout, host, hostPublicKey, clientKey.privateKey);
+  await waitForHost(paths, host, endpoint);
   context.write(`${name.padEnd(12)} rebooted in ${seconds(Date.now() - started)}`);
 }
 
@@ -306,7 +296,7 @@ export async function labLeftovers(spec: LabSpec, stateDir: string, veths: reado
 }
 
 /** Pids of systemd-nspawn processes running machines of this lab (found by their command line). */
-export function nspawnPidsOfLab(spec: LabSpec): number[] {
+function nspawnPidsOfLab(spec: LabSpec): number[] {
   const pids: number[] = [];
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -346,7 +336,6 @@ export async function labStatus(context: LabContext): Promise<LabStatus> {
   const record = readLabRecord(layout);
   const spec: LabSpec = record !== undefined ? { name: record.name, bridge: record.bridge, subnet: record.subnet } : context.spec;
   const inventory = fs.existsSync(layout.inventory) ? (JSON.parse(fs.readFileSync(layout.inventory, "utf8")) as Inventory) : undefined;
-  const privateKey = fs.existsSync(layout.privateKey) ? fs.readFileSync(layout.privateKey, "utf8") : undefined;
   const hosts = await Promise.all(
     hostNamesInState(layout).map(async (name): Promise<HostStatus> => {
       const paths: HostLayout = hostLayout(layout, name);
@@ -354,19 +343,11 @@ export async function labStatus(context: LabContext): Promise<LabStatus> {
       const entry = inventory?.hosts.find((host) => host.name === name);
       let ssh: string | undefined;
       if (pid !== undefined) {
-        if (entry === undefined || privateKey === undefined) {
+        if (inventory === undefined || entry === undefined) {
           ssh = "not in the inventory";
         } else {
           try {
-            const session = await connectPinned({
-              host: entry.address,
-              username: inventory?.sshUser ?? "root",
-              privateKey,
-              hostPublicKey: entry.hostPublicKey,
-              label: name,
-              connectTimeoutMs: 3_000,
-            });
-            session.close();
+            await withConnection(inventoryEndpoint(inventory, name), async () => undefined, { connectTimeoutMs: 3_000 });
             ssh = "ok";
           } catch (error) {
             ssh = (error as Error).message;

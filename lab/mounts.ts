@@ -66,7 +66,7 @@ export function currentMountsUnder(dir: string): string[] {
 }
 
 /** Unmounts everything at or below `dir`, deepest first. */
-export async function unmountAllUnder(dir: string): Promise<void> {
+async function unmountAllUnder(dir: string): Promise<void> {
   for (const mountPoint of currentMountsUnder(dir)) {
     await run("umount", [mountPoint]);
   }

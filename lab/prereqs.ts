@@ -7,7 +7,7 @@ import { haveProgram, run } from "./exec";
 import { repoRoot } from "./paths";
 
 /** Programs the lab runs, with the Debian package that provides each. */
-export const requiredPrograms: readonly { readonly program: string; readonly debianPackage: string }[] = [
+const requiredPrograms: readonly { readonly program: string; readonly debianPackage: string }[] = [
   { program: "debootstrap", debianPackage: "debootstrap" },
   { program: "systemd-nspawn", debianPackage: "systemd-container" },
   { program: "ssh-keygen", debianPackage: "openssh-client" },
@@ -16,9 +16,9 @@ export const requiredPrograms: readonly { readonly program: string; readonly deb
   { program: "mount", debianPackage: "mount" },
 ];
 
-export const prereqsScript = path.join(repoRoot, "scripts", "lab-prereqs.sh");
+const prereqsScript = path.join(repoRoot, "scripts", "lab-prereqs.sh");
 
-export async function missingPrograms(): Promise<string[]> {
+async function missingPrograms(): Promise<string[]> {
   const missing: string[] = [];
   for (const { program } of requiredPrograms) {
     if (!(await haveProgram(program))) missing.push(program);

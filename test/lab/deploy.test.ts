@@ -15,11 +15,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeLabStack } from "../../cli/labStack";
 import { PulumiRun, runPulumi } from "../../cli/pulumiCli";
 import { LabSpec } from "../../lab/config";
-import { Inventory } from "../../lab/inventory";
+import { Inventory, inventoryEndpoint } from "../../lab/inventory";
 import { hostExec, LabContext, labContext, labDown, labUp, rebootHost } from "../../lab/lab";
+import { writeLabStack } from "../../lab/stack";
 import { fingerprint, publicKeyBlob } from "../../lib/sshKeys";
 import { scriptProvider, RemoteScriptInputs } from "../../remote/scriptProvider";
 import { closeAllConnections, runCommand, SshEndpoint } from "../../remote/ssh";
@@ -40,9 +40,7 @@ let passwords: Record<string, string> = {};
 const printed: string[] = [];
 
 function endpoint(name: string): SshEndpoint {
-  const host = inventory.hosts.find((entry) => entry.name === name);
-  if (host === undefined) throw new Error(`no lab host ${name}`);
-  return { hostName: name, address: host.address, privateKeyPath: inventory.privateKeyPath, hostPublicKey: host.hostPublicKey };
+  return inventoryEndpoint(inventory, name);
 }
 
 /** Runs a command on a lab host; fails the test with its output when it exits non-zero. */

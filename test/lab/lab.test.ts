@@ -9,10 +9,10 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bridgePorts } from "../../lab/bridge";
 import { LabSpec } from "../../lab/config";
-import { Inventory, InventoryHost, inventoryHost, readInventory } from "../../lab/inventory";
+import { Inventory, inventoryEndpoint, readInventory } from "../../lab/inventory";
 import { LabContext, labContext, labDown, labLeftovers, labUp } from "../../lab/lab";
 import { labLayout } from "../../lab/paths";
-import { HostKeyMismatchError, SshTarget, connectPinned, runCommand } from "../../lab/ssh";
+import { closeAllConnections, HostKeyMismatchError, runCommand, withConnection } from "../../remote/ssh";
 
 const spec: LabSpec = { name: "labtest", bridge: "nova-labt0", subnet: "10.242.0.0/24" };
 const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), "nova-lab-test-"));
@@ -27,16 +27,11 @@ const context: LabContext = labContext({
 });
 
 let inventory: Inventory;
-let privateKey: string;
 let isDown = false;
-
-function target(host: InventoryHost, hostPublicKey = host.hostPublicKey): SshTarget {
-  return { host: host.address, username: inventory.sshUser, privateKey, hostPublicKey, label: host.name };
-}
 
 /** Runs a command and fails the test with its output when it exits non-zero. */
 async function sh(hostName: string, command: string): Promise<string> {
-  const result = await runCommand(target(inventoryHost(inventory, hostName)), command);
+  const result = await runCommand(inventoryEndpoint(inventory, hostName), command);
   if (result.exitCode !== 0) {
     throw new Error(`${hostName}: "${command}" exited ${result.exitCode}\n${result.stdout}\n${result.stderr}`);
   }
@@ -46,10 +41,10 @@ async function sh(hostName: string, command: string): Promise<string> {
 describe.runIf(process.getuid?.() === 0)("lab (1 controller + 1 compute)", () => {
   beforeAll(async () => {
     inventory = await labUp(context, 1);
-    privateKey = fs.readFileSync(inventory.privateKeyPath, "utf8");
   });
 
   afterAll(async () => {
+    await closeAllConnections();
     if (!isDown) await labDown(context);
     fs.rmSync(stateRoot, { recursive: true, force: true });
   });
@@ -69,16 +64,16 @@ describe.runIf(process.getuid?.() === 0)("lab (1 controller + 1 compute)", () =>
   });
 
   it("refuses a host presenting another key than the pinned one", async () => {
-    const [controller, compute] = inventory.hosts;
-    const error = await connectPinned(target(controller!, compute!.hostPublicKey)).catch((e: unknown) => e);
+    const controller = { ...inventoryEndpoint(inventory, "controller"), hostPublicKey: inventoryEndpoint(inventory, "compute1").hostPublicKey };
+    const error = await withConnection(controller, async () => undefined).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HostKeyMismatchError);
-    expect((error as Error).message).toMatch(/^host key of controller does not match the pinned key/);
+    expect((error as Error).message).toMatch(/^host key of controller \(10\.242\.0\.10:22\) does not match the pinned key/);
   });
 
   it("boots systemd as PID 1 to a running (or at worst degraded) system", async () => {
     for (const host of inventory.hosts) {
       expect(await sh(host.name, "cat /proc/1/comm")).toBe("systemd");
-      const state = (await runCommand(target(host), "timeout 60 systemctl is-system-running --wait")).stdout.trim();
+      const state = (await runCommand(inventoryEndpoint(inventory, host.name), "timeout 60 systemctl is-system-running --wait")).stdout.trim();
       const failed = await sh(host.name, "systemctl list-units --failed --plain --no-legend");
       expect(["running", "degraded"], `${host.name} is ${state}; failed units:\n${failed}`).toContain(state);
       expect(failed, `${host.name} failed units`).toBe("");
@@ -124,6 +119,7 @@ describe.runIf(process.getuid?.() === 0)("lab (1 controller + 1 compute)", () =>
   it("goes down leaving no process, mount, bridge, veth or address", async () => {
     const veths = await bridgePorts(spec.bridge);
     expect(veths).toHaveLength(2);
+    await closeAllConnections();
     await labDown(context);
     isDown = true;
     expect(await labLeftovers(spec, context.stateDir, veths)).toEqual([]);

@@ -6,6 +6,7 @@
  * OpenSSH private key") and a test server built on it never starts. Such pairs are made again.
  */
 import { utils } from "ssh2";
+import { fingerprint, publicKeyBlob } from "../../lib/sshKeys";
 
 export interface TestKeyPair {
   readonly privateKey: string;
@@ -21,4 +22,14 @@ export function testKeyPair(type: "ed25519" | "ecdsa", comment: string): TestKey
     }
   }
   throw new Error(`ssh2 made 20 ${type} key pairs it cannot read back`);
+}
+
+/** The fingerprint of an OpenSSH public key line, as `ssh-keygen -l` prints it. */
+export function fingerprintOf(publicKey: string): string {
+  return fingerprint(publicKeyBlob(publicKey));
+}
+
+/** An OpenSSH public key line without its comment: the form a host presents and a stack pins. */
+export function withoutComment(publicKey: string): string {
+  return publicKey.split(" ").slice(0, 2).join(" ");
 }

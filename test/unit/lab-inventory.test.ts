@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { defaultLabSpec } from "../../lab/config";
-import { buildInventory, inventoryHost, parseInventory, readInventory, renderInventory } from "../../lab/inventory";
+import { buildInventory, inventoryEndpoint, parseInventory, readInventory, renderInventory } from "../../lab/inventory";
 import { planHosts } from "../../lab/network";
 
 const key = (name: string): string => `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${name} root@${name}`;
@@ -43,8 +43,14 @@ describe("lab inventory", () => {
     expect(() => readInventory("/nonexistent/inventory.json")).toThrow(/run "nova-installer lab up" first/);
   });
 
-  it("finds hosts by name and lists the known ones otherwise", () => {
-    expect(inventoryHost(inventory, "compute1").address).toBe("10.241.0.11");
-    expect(() => inventoryHost(inventory, "compute9")).toThrow('lab host "compute9" is not in the inventory; hosts: controller, compute1');
+  it("gives a host's SSH endpoint by name, and lists the known hosts otherwise", () => {
+    expect(inventoryEndpoint(inventory, "compute1")).toEqual({
+      hostName: "compute1",
+      address: "10.241.0.11",
+      user: "root",
+      privateKeyPath: "/state/lab/id_ed25519",
+      hostPublicKey: key("compute1"),
+    });
+    expect(() => inventoryEndpoint(inventory, "compute9")).toThrow('lab host "compute9" is not in the inventory; hosts: controller, compute1');
   });
 });

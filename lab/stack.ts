@@ -5,12 +5,12 @@
  */
 import { existsSync, renameSync } from "fs";
 import { join } from "path";
-import type { Inventory } from "../lab/inventory";
-import { projectRoot, pulumiOrThrow, runPulumi } from "./pulumiCli";
-import { initSecrets } from "./secrets";
+import { projectRoot, pulumiOrThrow, runPulumi } from "../cli/pulumiCli";
+import { initSecrets } from "../cli/secrets";
+import type { Inventory } from "./inventory";
 
 /** Plain (not secret) settings of a lab stack, in `pulumi config --json` form. */
-export function labStackSettings(inventory: Inventory): Record<string, { value: string; objectValue?: unknown; secret: false }> {
+function labStackSettings(inventory: Inventory): Record<string, { value: string; objectValue?: unknown; secret: false }> {
   const plain = (value: unknown) =>
     typeof value === "string" ? { value, secret: false as const } : { value: JSON.stringify(value), objectValue: value, secret: false as const };
   return {

@@ -1,18 +1,17 @@
 /**
  * `nova-installer lab ...`: the local test bed, one controller and N computes as
- * systemd-nspawn machines on a bridge. This file maps options to lab/ calls and prints results.
+ * systemd-nspawn machines on a bridge. This file maps options to the lab's calls and prints results.
  */
-import * as fs from "fs";
 import type { Argv, CommandModule } from "yargs";
-import { LabSpec, defaultComputeCount, defaultLabSpec, validateLabSpec } from "../lab/config";
-import { ensureImage, pruneImages } from "../lab/image";
-import { inventoryHost, readInventory } from "../lab/inventory";
-import { LabContext, labContext, labDown, labStatus, labUp, rebootHost } from "../lab/lab";
-import { labLayout } from "../lab/paths";
-import { connectPinned } from "../lab/ssh";
-import { interactiveShell } from "./interactive-shell";
-import { writeLabStack } from "./labStack";
-import { runPulumi } from "./pulumiCli";
+import { interactiveShell } from "../cli/interactive-shell";
+import { runPulumi } from "../cli/pulumiCli";
+import { withConnection } from "../remote/ssh";
+import { LabSpec, defaultComputeCount, defaultLabSpec, validateLabSpec } from "./config";
+import { ensureImage, pruneImages } from "./image";
+import { inventoryEndpoint, readInventory } from "./inventory";
+import { LabContext, labContext, labDown, labStatus, labUp, rebootHost } from "./lab";
+import { labLayout } from "./paths";
+import { writeLabStack } from "./stack";
 
 interface LabOptions {
   readonly name: string;
@@ -113,32 +112,23 @@ const sshCommand: CommandModule<LabOptions, LabOptions & { host: string; command
       .example("$0 lab ssh controller < script.sh", "without a command and a terminal, runs stdin with bash"),
   handler: async (options) => {
     const context = contextFrom(options);
-    const inventory = readInventory(labLayout(context.stateDir).inventory);
-    const host = inventoryHost(inventory, options.host);
-    const session = await connectPinned({
-      host: host.address,
-      username: inventory.sshUser,
-      privateKey: fs.readFileSync(inventory.privateKeyPath),
-      hostPublicKey: host.hostPublicKey,
-      label: host.name,
-    });
+    const endpoint = inventoryEndpoint(readInventory(labLayout(context.stateDir).inventory), options.host);
     const words = [...options.command, ...(options["--"] ?? [])].map(String);
-    try {
+    process.exitCode = await withConnection(endpoint, async (session) => {
       if (words.length === 0 && process.stdin.isTTY) {
-        process.exitCode = await interactiveShell(session.raw);
-        return;
+        return interactiveShell(session);
       }
       const stdin = words.length === 0 ? await readAll(process.stdin) : undefined;
       // Like OpenSSH: the words are joined and the remote shell parses them.
       const result = await session.run(words.length === 0 ? "bash -s" : words.join(" "), {
         ...(stdin !== undefined ? { stdin } : {}),
+        // The operator watches it and can interrupt it, as with ssh.
+        timeoutMs: Infinity,
         onStdout: (chunk) => process.stdout.write(chunk),
         onStderr: (chunk) => process.stderr.write(chunk),
       });
-      process.exitCode = result.exitCode;
-    } finally {
-      session.close();
-    }
+      return result.exitCode;
+    });
   },
 };
 
