@@ -130,8 +130,14 @@ export function databaseUrlOf(access: DatabaseAccess, controllerHost: string, da
   return databaseUrl(access.user, controllerHost, database, access.credentialsFile);
 }
 
-function access<User extends string>(user: User, databases: readonly ServiceDatabase[]) {
+/** A database user named after its service, with its password `<user>Database`; one database of the same name unless told otherwise. */
+function access<User extends string>(user: User, databases: readonly ServiceDatabase[] = [{ name: user, urlVariable: `${user}DatabaseUrl` }]) {
   return { user, password: `${user}Database` as const, databases, credentialsFile: `/etc/${user}/${user}-database.cnf` } satisfies DatabaseAccess;
+}
+
+/** A Keystone user named after its service, with the password of the same name; the entity too unless told otherwise. */
+function keystoneUser<User extends string>(user: User, entry: { readonly type: string; readonly description: string; readonly name?: string; readonly path?: string }) {
+  return { user, password: user, name: entry.name ?? user, type: entry.type, description: entry.description, path: entry.path ?? "" } satisfies KeystoneEntry;
 }
 
 const novaDatabase = access("nova", [
@@ -139,6 +145,11 @@ const novaDatabase = access("nova", [
   { name: "nova", urlVariable: "databaseUrl" },
   { name: "nova_cell0" },
 ]);
+
+/** An OpenStack API's accounts: its database user and its Keystone user, both named after it. */
+function accounts<User extends string>(user: User, keystone: Parameters<typeof keystoneUser>[1]) {
+  return { database: access(user), keystone: keystoneUser(user, keystone) };
+}
 
 /** Every service, in installation order. */
 export const serviceCatalog = {
@@ -157,7 +168,7 @@ export const serviceCatalog = {
     role: "controller",
     part: "prerequisite",
     ports: [{ port: 5000, listener: "Keystone" }],
-    database: access("keystone", [{ name: "keystone", urlVariable: "keystoneDatabaseUrl" }]),
+    database: access("keystone"),
     component: "identity",
     schema: {
       id: "bootstrap",
@@ -172,8 +183,7 @@ export const serviceCatalog = {
     role: "controller",
     part: "prerequisite",
     ports: [{ port: 9292, listener: "Glance" }],
-    database: access("glance", [{ name: "glance", urlVariable: "glanceDatabaseUrl" }]),
-    keystone: { user: "glance", password: "glance", type: "image", name: "glance", description: "OpenStack Image", path: "" },
+    ...accounts("glance", { type: "image", description: "OpenStack Image" }),
     component: "image",
     schema: { id: "schema", description: "sync the glance database", script: (): string => asServiceUser("glance", ["glance-manage", "db_sync"]) },
     afterStart: { id: "test-image", description: "upload test image 'tiny'", script: (context: StepContext): string => testImageScript(context.authUrl, context.region, "tiny") },
@@ -184,8 +194,7 @@ export const serviceCatalog = {
     part: "prerequisite",
     ports: [{ port: 9696, listener: "Networking API" }],
     foundThroughCatalog: true,
-    database: access("neutron", [{ name: "neutron", urlVariable: "neutronDatabaseUrl" }]),
-    keystone: { user: "neutron", password: "neutron", type: "network", name: "neutron", description: "OpenStack Networking", path: "" },
+    ...accounts("neutron", { type: "network", description: "OpenStack Networking" }),
     component: "network-api",
     schema: {
       id: "schema",
@@ -207,8 +216,7 @@ export const serviceCatalog = {
     role: "controller",
     part: "nova",
     ports: [{ port: 8778, listener: "Placement" }],
-    database: access("placement", [{ name: "placement", urlVariable: "placementDatabaseUrl" }]),
-    keystone: { user: "placement", password: "placement", type: "placement", name: "placement", description: "Placement API", path: "" },
+    ...accounts("placement", { type: "placement", description: "Placement API" }),
     overrides: { configKey: "placement", file: "placement-conf" },
     component: "placement",
     schema: { id: "schema", description: "sync the placement database", script: (): string => asServiceUser("placement", ["placement-manage", "db", "sync"]) },
@@ -222,7 +230,7 @@ export const serviceCatalog = {
       { port: 6080, listener: "noVNC proxy" },
     ],
     database: novaDatabase,
-    keystone: { user: "nova", password: "nova", type: "compute", name: "nova", description: "OpenStack Compute", path: "/v2.1" },
+    keystone: keystoneUser("nova", { type: "compute", description: "OpenStack Compute", path: "/v2.1" }),
     needs: ["rabbit", "neutron"],
     overrides: { configKey: "novaController", file: "nova-conf" },
     component: "nova",

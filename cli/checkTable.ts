@@ -2,6 +2,10 @@
  * The result table `doctor` and `verify` print: one line per check and host, and the exit code
  * that goes with it.
  */
+import type { CommandModule } from "yargs";
+import type { StackConfig } from "../config/types";
+import { closeAllConnections } from "../remote/ssh";
+import { readStackConfig, stackOption } from "./stackConfigReader";
 
 export type CheckResult = "OK" | "WARN" | "FAIL";
 
@@ -62,4 +66,36 @@ export function parseCheckTable(text: string): CheckRow[] {
       result: line.slice(result, detail).trim() as CheckResult,
       detail: line.slice(detail).trim(),
     }));
+}
+
+/** A command that runs checks over a stack's hosts and prints their table: `doctor`, `verify`. */
+export interface CheckCommandSpec {
+  readonly command: string;
+  readonly describe: string;
+  /** What the example invocation prints. */
+  readonly example: string;
+  readonly epilog: string;
+  /** The checks' rows for the stack (read with stand-in passwords: these commands need none); its SSH connections are closed after. */
+  readonly run: (config: StackConfig) => Promise<CheckRow[]>;
+}
+
+export function checkCommand(spec: CheckCommandSpec): CommandModule<object, { stack: string }> {
+  return {
+    command: spec.command,
+    describe: spec.describe,
+    builder: (args) =>
+      args
+        .option("stack", stackOption)
+        .example(`$0 ${spec.command} --stack prod`, spec.example)
+        .epilog(spec.epilog),
+    handler: async (options) => {
+      try {
+        const rows = await spec.run(await readStackConfig(options.stack, { passwords: "stand-in" }));
+        process.stdout.write(formatCheckTable(rows));
+        process.exitCode = exitCodeOf(rows);
+      } finally {
+        await closeAllConnections();
+      }
+    },
+  };
 }

@@ -8,16 +8,14 @@
  * collected output, so every rule is tested without hosts (test/unit/cli-doctor.test.ts).
  */
 import { accessSync, constants } from "fs";
-import type { CommandModule } from "yargs";
-import type { HostConfig, StackConfig } from "../config/types";
-import { endpointOf } from "../remote/endpoint";
 import { ServicePart, serviceIds, serviceRecord } from "../catalog/services";
+import type { HostConfig, StackConfig } from "../config/types";
 import { shellQuote } from "../lib/shell";
 import { fingerprint, publicKeyBlob } from "../lib/sshKeys";
 import { OperatingSystem, osReleaseIdentities, OsProfile } from "../profiles/profiles";
-import { closeAllConnections, runCommand } from "../remote/ssh";
-import { CheckResult, CheckRow, errorDetail, exitCodeOf, formatCheckTable, worst } from "./checkTable";
-import { readStackConfig } from "./stackConfigReader";
+import { endpointOf } from "../remote/endpoint";
+import { runCommand } from "../remote/ssh";
+import { checkCommand, CheckResult, CheckRow, errorDetail, worst } from "./checkTable";
 
 const gibibyteInKib = 1024 * 1024;
 
@@ -331,25 +329,14 @@ export async function runDoctor(config: StackConfig): Promise<CheckRow[]> {
   } catch (error) {
     return [{ host: "(local)", check: "ssh key", result: "FAIL", detail: `cannot read nova-installer:sshPrivateKeyPath ${config.sshPrivateKeyPath}: ${errorDetail(error)}` }];
   }
-  try {
-    const probes = await Promise.all(config.hosts.map((host) => probeHost(config, host)));
-    return config.hosts.flatMap((host, index) => hostChecks(config, host, probes[index]));
-  } finally {
-    await closeAllConnections();
-  }
+  const probes = await Promise.all(config.hosts.map((host) => probeHost(config, host)));
+  return config.hosts.flatMap((host, index) => hostChecks(config, host, probes[index]));
 }
 
-export const doctorCommand: CommandModule<object, { stack: string }> = {
+export const doctorCommand = checkCommand({
   command: "doctor",
   describe: "Pre-flight checks of every host over SSH (pinned host keys): OS, names, clocks, resources, virtualization, ports",
-  builder: (args) =>
-    args
-      .option("stack", { type: "string", demandOption: true, describe: "Pulumi stack" })
-      .example("$0 doctor --stack prod", "one line per check and host; exit code 3 when a check fails")
-      .epilog("Needs no passwords: runs before `secrets init` and without the stack passphrase."),
-  handler: async (options) => {
-    const rows = await runDoctor(await readStackConfig(options.stack, { passwords: "stand-in" }));
-    process.stdout.write(formatCheckTable(rows));
-    process.exitCode = exitCodeOf(rows);
-  },
-};
+  example: "one line per check and host; exit code 3 when a check fails",
+  epilog: "Needs no passwords: runs before `secrets init` and without the stack passphrase.",
+  run: runDoctor,
+});

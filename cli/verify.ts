@@ -4,14 +4,12 @@
  * hypervisors and the upgrade checks. Each command's output is judged by a pure function
  * (test/unit/cli-verify.test.ts feeds them captured outputs).
  */
-import type { CommandModule } from "yargs";
 import type { HostConfig, StackConfig } from "../config/types";
-import { endpointOf } from "../remote/endpoint";
 import { shellQuote } from "../lib/shell";
-import { closeAllConnections, CommandResult, runCommand } from "../remote/ssh";
-import { CheckRow, errorDetail, exitCodeOf, formatCheckTable, worst } from "./checkTable";
 import { adminOpenrcFile } from "../plan/hostPlan";
-import { readStackConfig } from "./stackConfigReader";
+import { endpointOf } from "../remote/endpoint";
+import { CommandResult, runCommand } from "../remote/ssh";
+import { checkCommand, CheckRow, errorDetail, worst } from "./checkTable";
 
 // ---- parsers -------------------------------------------------------------------------------
 
@@ -254,36 +252,24 @@ export function judgeRun(verification: Verification, result: CommandResult): Che
 /** Runs every verification on the controller (in parallel over one connection). */
 export async function runVerify(config: StackConfig): Promise<CheckRow[]> {
   const endpoint = endpointOf(config, config.controller);
-  try {
-    const all = verifications(config);
-    const results = await Promise.all(
-      all.map(async (verification) => {
-        try {
-          return judgeRun(verification, await runCommand(endpoint, asRoot(verification.command, config.sshUser), { timeoutMs: 300_000 }));
-        } catch (error) {
-          return verification.checks.map(({ host, check }) => ({ host, check, result: "FAIL" as const, detail: `cannot run on ${config.controller.name}: ${errorDetail(error)}` }));
-        }
-      }),
-    );
-    // Controller rows first, then each compute's, in the stack's order.
-    const rows = results.flat();
-    return config.hosts.flatMap((host) => rows.filter((row) => row.host === host.name));
-  } finally {
-    await closeAllConnections();
-  }
+  const results = await Promise.all(
+    verifications(config).map(async (verification) => {
+      try {
+        return judgeRun(verification, await runCommand(endpoint, asRoot(verification.command, config.sshUser), { timeoutMs: 300_000 }));
+      } catch (error) {
+        return verification.checks.map(({ host, check }) => ({ host, check, result: "FAIL" as const, detail: `cannot run on ${config.controller.name}: ${errorDetail(error)}` }));
+      }
+    }),
+  );
+  // Controller rows first, then each compute's, in the stack's order.
+  const rows = results.flat();
+  return config.hosts.flatMap((host) => rows.filter((row) => row.host === host.name));
 }
 
-export const verifyCommand: CommandModule<object, { stack: string }> = {
+export const verifyCommand = checkCommand({
   command: "verify",
   describe: "After a deployment: the install guide's verification on the controller (services, catalog, images, cells, hypervisors, upgrade checks)",
-  builder: (args) =>
-    args
-      .option("stack", { type: "string", demandOption: true, describe: "Pulumi stack" })
-      .example("$0 verify --stack prod", "one line per check and host; exit code 3 when a check fails")
-      .epilog("Needs no passwords locally: the client uses /root/admin-openrc, which the installer wrote on the controller."),
-  handler: async (options) => {
-    const rows = await runVerify(await readStackConfig(options.stack, { passwords: "stand-in" }));
-    process.stdout.write(formatCheckTable(rows));
-    process.exitCode = exitCodeOf(rows);
-  },
-};
+  example: "one line per check and host; exit code 3 when a check fails",
+  epilog: "Needs no passwords locally: the client uses /root/admin-openrc, which the installer wrote on the controller.",
+  run: runVerify,
+});

@@ -3,18 +3,14 @@
  * operator's shell source before running the openstack client.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { CloudPasswords } from "../config/passwords";
 import type { PlannedFile } from "../plan/hostPlan";
 import { RemoteScript } from "../remote/remoteScript";
 import { fileContentVariable, writeFileScript } from "../steps/files";
-import type { HostTarget } from "./remoteSteps";
+import type { OnHostWithPasswords } from "./remoteSteps";
 
-export interface AdminCredentialsArgs {
-  readonly host: HostTarget;
+export interface AdminCredentialsArgs extends OnHostWithPasswords {
   /** The openrc file as the controller's plan has it. */
   readonly file: PlannedFile;
-  /** A secret. */
-  readonly passwords: pulumi.Output<CloudPasswords>;
 }
 
 export class AdminCredentials extends pulumi.ComponentResource {

@@ -11,20 +11,16 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StepContext } from "../catalog/services";
-import type { CloudPasswords } from "../config/passwords";
 import { filesOf, PlannedService } from "../plan/hostPlan";
 import { RemoteScript } from "../remote/remoteScript";
 import { adminPasswordVariable } from "../steps/keystone";
-import { HostTarget, startServices, writePlannedFile } from "./remoteSteps";
+import { startServices, writePlannedFile, OnHostWithPasswords } from "./remoteSteps";
 
-export interface ApiServiceArgs {
-  readonly host: HostTarget;
+export interface ApiServiceArgs extends OnHostWithPasswords {
   /** The service as planned on the controller. */
   readonly service: PlannedService;
   /** What the catalog's step builders need (profile, controller name, region, auth URL). */
   readonly context: StepContext;
-  /** A secret. */
-  readonly passwords: pulumi.Output<CloudPasswords>;
   /** What the units need running before they start. Default: nothing beyond the component's dependencies. */
   readonly servicesAfter?: readonly pulumi.Resource[];
 }

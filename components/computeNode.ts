@@ -7,7 +7,6 @@
  * the controller) its nova-compute service is deleted from the cloud, resource provider included.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { CloudPasswords } from "../config/passwords";
 import type { ComputeDriver } from "../config/types";
 import { shellQuote } from "../lib/shell";
 import type { PlannedService } from "../plan/hostPlan";
@@ -15,16 +14,13 @@ import { RemoteScript } from "../remote/remoteScript";
 import { virtTypeFor, removeComputeScript } from "../steps/compute";
 import { adminPasswordVariable } from "../steps/keystone";
 import type { Facts } from "./hostFacts";
-import { AdminAccess, HostTarget, installPackages, startServices, writePlannedFile } from "./remoteSteps";
+import { AdminAccess, HostTarget, installPackages, startServices, writePlannedFile, OnHostWithPasswords } from "./remoteSteps";
 
-export interface ComputeNodeArgs extends AdminAccess {
-  readonly host: HostTarget;
+export interface ComputeNodeArgs extends OnHostWithPasswords, AdminAccess {
   /** The controller, where the node's membership in the cloud is managed. */
   readonly controller: HostTarget;
   /** nova-compute as planned on the node. */
   readonly service: PlannedService;
-  /** A secret. */
-  readonly passwords: pulumi.Output<CloudPasswords>;
   /** The host's facts (CPU virtualization flags decide virt_type). */
   readonly facts: pulumi.Output<Facts>;
   readonly computeDriver: ComputeDriver;

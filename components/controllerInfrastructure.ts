@@ -4,18 +4,14 @@
  * plan, their units started together, then the RabbitMQ user of the OpenStack services.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { CloudPasswords } from "../config/passwords";
 import { filesOf, PlannedService } from "../plan/hostPlan";
 import { RemoteScript } from "../remote/remoteScript";
 import { rabbitPasswordVariable, rabbitUserScript } from "../steps/rabbitmq";
-import { HostTarget, startServices, writePlannedFile } from "./remoteSteps";
+import { startServices, writePlannedFile, OnHostWithPasswords } from "./remoteSteps";
 
-export interface ControllerInfrastructureArgs {
-  readonly host: HostTarget;
+export interface ControllerInfrastructureArgs extends OnHostWithPasswords {
   /** The infrastructure services as planned on the controller (the catalog's part "infrastructure"). */
   readonly services: readonly PlannedService[];
-  /** A secret. */
-  readonly passwords: pulumi.Output<CloudPasswords>;
 }
 
 export class ControllerInfrastructure extends pulumi.ComponentResource {

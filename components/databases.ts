@@ -5,11 +5,11 @@
  * when it does, deleting the step drops the databases and their users.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { CloudPasswords, PasswordName } from "../config/passwords";
+import type { PasswordName } from "../config/passwords";
 import type { PlannedService } from "../plan/hostPlan";
 import { RemoteScript } from "../remote/remoteScript";
 import { databaseGrantsScript, DatabaseGrant, dropDatabasesScript, passwordVariable, sqlStringContent } from "../steps/mariadb";
-import type { HostTarget } from "./remoteSteps";
+import type { OnHostWithPasswords } from "./remoteSteps";
 
 /** A database user of the cloud and the databases granted to it (a catalog record's `database`). */
 export interface DatabaseUser {
@@ -28,11 +28,8 @@ export function databaseUsers(services: readonly PlannedService[]): DatabaseUser
   );
 }
 
-export interface DatabasesArgs {
-  readonly host: HostTarget;
+export interface DatabasesArgs extends OnHostWithPasswords {
   readonly users: readonly DatabaseUser[];
-  /** A secret. */
-  readonly passwords: pulumi.Output<CloudPasswords>;
   /** Drop the databases when the step is deleted (pulumi destroy); otherwise protect it. Default: false. */
   readonly allowDataDestruction?: boolean;
 }

@@ -3,6 +3,7 @@
  * configuration file, start services. Each returns one RemoteScript, a child of the component.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { CloudPasswords } from "../config/passwords";
 import type { PlannedFile } from "../plan/hostPlan";
 import type { OsProfile } from "../profiles/profiles";
 import { RemoteScript } from "../remote/remoteScript";
@@ -10,6 +11,13 @@ import type { SshEndpoint } from "../remote/ssh";
 import { fileContentVariable, restartReadersScript, writeFileScript } from "../steps/files";
 import { installPackagesScript } from "../steps/packages";
 import { startServicesScript, StartServicesOptions, stopServicesScript } from "../steps/services";
+
+/** A component's host, and the cloud's passwords its steps use. */
+export interface OnHostWithPasswords {
+  readonly host: HostTarget;
+  /** A secret. */
+  readonly passwords: pulumi.Output<CloudPasswords>;
+}
 
 /** Where a component that runs the openstack client as the cloud's admin authenticates. */
 export interface AdminAccess {

@@ -6,11 +6,11 @@
  * deleting the step removes the users, services and endpoints it registered.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { CloudPasswords, PasswordName } from "../config/passwords";
+import type { PasswordName } from "../config/passwords";
 import type { PlannedService } from "../plan/hostPlan";
 import { RemoteScript } from "../remote/remoteScript";
 import { registrationDocument, registrationScript, registrationVariable, ServiceRegistration as Registration } from "../steps/keystone";
-import type { AdminAccess, HostTarget } from "./remoteSteps";
+import type { AdminAccess, OnHostWithPasswords } from "./remoteSteps";
 
 /** How Keystone should know the services planned on the controller: each one with a Keystone entry in its catalog record. */
 export function keystoneRegistrations(services: readonly PlannedService[], controllerHost: string): Registration[] {
@@ -31,11 +31,8 @@ export function keystoneRegistrations(services: readonly PlannedService[], contr
   });
 }
 
-export interface ServiceRegistrationArgs extends AdminAccess {
-  readonly host: HostTarget;
+export interface ServiceRegistrationArgs extends OnHostWithPasswords, AdminAccess {
   readonly services: readonly Registration[];
-  /** A secret. */
-  readonly passwords: pulumi.Output<CloudPasswords>;
   /** Remove the registration when the step is deleted (pulumi destroy); otherwise protect it. Default: false. */
   readonly allowDataDestruction?: boolean;
 }

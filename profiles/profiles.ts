@@ -191,9 +191,6 @@ const debianBookwormZed: OsProfile = {
   templatedCellUrls: true,
 };
 
-const rdoIdentitySetup = ["ln -sfn /usr/share/keystone/wsgi-keystone.conf /etc/httpd/conf.d/wsgi-keystone.conf"];
-const rdoNetworkSetup = ["ln -sfn /etc/neutron/plugins/ml2/ml2_conf.ini /etc/neutron/plugin.ini"];
-const rdoServerName = textFile("/etc/httpd/conf.d/00-servername.conf", "httpd/servername.conf", ["httpd"]);
 
 /** RDO services whose platform facts every release on CentOS shares. */
 function rdoServices(
@@ -226,7 +223,7 @@ function rdoServices(
         "neutron-conf": iniFile("/etc/neutron/neutron.conf", "neutron", ["neutron/neutron"], ["neutron-server"]),
         "ml2-conf": iniFile("/etc/neutron/plugins/ml2/ml2_conf.ini", "neutron", ["neutron/ml2_conf"], ["neutron-server"]),
       },
-      schemaSetup: rdoNetworkSetup,
+      schemaSetup: ["ln -sfn /etc/neutron/plugins/ml2/ml2_conf.ini /etc/neutron/plugin.ini"],
     },
     nova: {
       packages: packages.nova,
@@ -261,24 +258,31 @@ const rdoQueensPackages = {
   ],
 };
 
-/** Queens/Rocky RDO: Placement is Nova's openstack-nova-placement-api, a WSGI app inside Keystone's httpd, tables in nova_api. */
-const rdoNovaPlacement = {
-  keystone: {
-    packages: ["openstack-keystone", "httpd", "mod_wsgi"],
+/** RDO's Keystone: a WSGI app inside httpd, which may serve other apps (`webServerFiles`). */
+function rdoKeystone(modWsgi: string, webServerFiles: Readonly<Record<string, ConfigFileSpec>> = {}): ServicePlatform {
+  return {
+    packages: ["openstack-keystone", "httpd", modWsgi],
     units: ["httpd"],
     files: {
       "keystone-conf": iniFile("/etc/keystone/keystone.conf", "keystone", ["keystone/keystone"], ["httpd"]),
-      "servername-conf": { ...rdoServerName, formerId: "web-server-1" },
-      // RDO bug 1430540: httpd refuses the placement WSGI script without this grant.
-      "placement-directory-grant-conf": {
-        ...textFile("/etc/httpd/conf.d/00-nova-placement-directory.conf", "httpd/placement-directory-grant.conf", ["httpd"]),
-        formerId: "web-server-2",
-      },
+      "servername-conf": { ...textFile("/etc/httpd/conf.d/00-servername.conf", "httpd/servername.conf", ["httpd"]), formerId: "web-server-1" },
+      ...webServerFiles,
     },
-    schemaSetup: rdoIdentitySetup,
-  },
+    schemaSetup: ["ln -sfn /usr/share/keystone/wsgi-keystone.conf /etc/httpd/conf.d/wsgi-keystone.conf"],
+  };
+}
+
+/** Queens/Rocky RDO: Placement is Nova's openstack-nova-placement-api, a WSGI app inside Keystone's httpd, tables in nova_api. */
+const rdoNovaPlacement: Pick<OsProfile["services"], "keystone" | "placement"> = {
+  keystone: rdoKeystone("mod_wsgi", {
+    // RDO bug 1430540: httpd refuses the placement WSGI script without this grant.
+    "placement-directory-grant-conf": {
+      ...textFile("/etc/httpd/conf.d/00-nova-placement-directory.conf", "httpd/placement-directory-grant.conf", ["httpd"]),
+      formerId: "web-server-2",
+    },
+  }),
   placement: { packages: [], units: ["httpd"], files: {}, sharesDatabase: true },
-} as const satisfies Pick<OsProfile["services"], "keystone" | "placement">;
+};
 
 /** CentOS 7's services (Queens and Rocky), whose nova.conf differs in the placement region key. */
 function centos7Services(placementTemplate: string): OsProfile["services"] {
@@ -330,15 +334,7 @@ const centosStream9Caracal: OsProfile = {
       { glance: ["openstack-glance-api"], nova: rdoCaracalNovaUnits },
       modernNova,
     ),
-    keystone: {
-      packages: ["openstack-keystone", "httpd", "python3-mod_wsgi"],
-      units: ["httpd"],
-      files: {
-        "keystone-conf": iniFile("/etc/keystone/keystone.conf", "keystone", ["keystone/keystone"], ["httpd"]),
-        "servername-conf": { ...rdoServerName, formerId: "web-server-1" },
-      },
-      schemaSetup: rdoIdentitySetup,
-    },
+    keystone: rdoKeystone("python3-mod_wsgi"),
     placement: {
       packages: ["openstack-placement-api"],
       units: ["httpd"],
