@@ -16,7 +16,7 @@ import { databaseUrl } from "../render/urls";
 import { cellMappingScript } from "../steps/cells";
 import { testImageScript } from "../steps/image";
 import { identityBootstrapScript } from "../steps/keystone";
-import { adminEnvironment, retried } from "../steps/openstackClient";
+import { answeringClientScript } from "../steps/openstackClient";
 import { asServiceUser } from "../steps/schema";
 
 /** What a service's steps are built from. */
@@ -120,10 +120,7 @@ export interface ServiceRecord {
   readonly afterStart?: ClientStep;
 }
 
-/** Client commands, each retried until it answers (a service just started takes a while). */
-function clientScript(context: StepContext, commands: readonly string[]): string {
-  return [adminEnvironment(context.authUrl, context.region), ...commands.map((command) => retried(`${command} >/dev/null`))].join("\n");
-}
+
 
 /** The database's URL (no password: it names the credentials file). */
 export function databaseUrlOf(access: DatabaseAccess, controllerHost: string, database: string): string {
@@ -207,7 +204,8 @@ export const serviceCatalog = {
     afterStart: {
       id: "warm-up",
       description: "check the Networking API answers",
-      script: (context: StepContext): string => clientScript(context, ["openstack network list", ...(context.profile.services.neutron.warmUp ?? [])]),
+      script: (context: StepContext): string =>
+        answeringClientScript(context.authUrl, context.region, ["openstack network list", ...(context.profile.services.neutron.warmUp ?? [])]),
       afterEachRestart: true,
     },
   },

@@ -12,7 +12,8 @@ import { ServicePart, serviceIds, serviceRecord } from "../catalog/services";
 import type { HostConfig, StackConfig } from "../config/types";
 import { shellQuote } from "../lib/shell";
 import { fingerprint, publicKeyBlob } from "../lib/sshKeys";
-import { OperatingSystem, osReleaseIdentities, OsProfile } from "../profiles/profiles";
+import { OperatingSystem, osReleaseIdentities } from "../profiles/profiles";
+import { hostPlan, plannedService } from "../plan/hostPlan";
 import { endpointOf } from "../remote/endpoint";
 import { runCommand } from "../remote/ssh";
 import { checkCommand, CheckResult, CheckRow, errorDetail, worst } from "./checkTable";
@@ -268,8 +269,10 @@ export type HostProbe =
       readonly clockUncertaintySeconds: number;
     };
 
-function novaApiUnit(profile: OsProfile): string {
-  return profile.services.nova.units.find((unit) => unit.endsWith("nova-api")) ?? profile.services.nova.units[0];
+/** The unit of nova-api in the controller's plan: whether it is loaded and active tells how far a deployment got. */
+function novaApiUnit(config: StackConfig): string {
+  const units = plannedService(hostPlan(config, config.controller.name), "nova").units;
+  return units.find((unit) => unit.endsWith("nova-api")) ?? units[0];
 }
 
 /** Every check of one host from its probe. */
@@ -307,7 +310,7 @@ export function hostChecks(config: StackConfig, host: HostConfig, probe: HostPro
 async function probeHost(config: StackConfig, host: HostConfig): Promise<HostProbe> {
   const endpoint = endpointOf(config, host);
   try {
-    const probe = await runCommand(endpoint, doctorProbeScript(config.hosts.map((entry) => entry.name), novaApiUnit(config.profile)), { timeoutMs: 60_000 });
+    const probe = await runCommand(endpoint, doctorProbeScript(config.hosts.map((entry) => entry.name), novaApiUnit(config)), { timeoutMs: 60_000 });
     const before = Date.now() / 1000;
     const clock = await runCommand(endpoint, "date +%s.%N", { timeoutMs: 30_000 });
     const after = Date.now() / 1000;

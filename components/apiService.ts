@@ -35,8 +35,6 @@ const formerTypes: Readonly<Record<string, string>> = {
 };
 
 export class ApiService extends pulumi.ComponentResource {
-  /** The last step: the service answers (warmed up, or its client step done, where it has one). */
-  public readonly ready: RemoteScript;
   /** What the schema step printed (Nova: list_cells after the mapping); empty where there is none. */
   public readonly schemaOutput: pulumi.Output<string>;
 
@@ -66,8 +64,8 @@ export class ApiService extends pulumi.ComponentResource {
       { parent: this, dependsOn: [...(schema ? [schema] : files), ...(args.servicesAfter ?? [])] },
     );
     const afterStart = service.afterStart;
-    this.ready = afterStart
-      ? new RemoteScript(
+    if (afterStart) {
+      new RemoteScript(
           afterStart.step,
           {
             connection: host.connection,
@@ -85,8 +83,8 @@ export class ApiService extends pulumi.ComponentResource {
             },
           },
           { parent: this, dependsOn: [services] },
-        )
-      : services;
+        );
+    }
     this.schemaOutput = schema?.stdout ?? pulumi.output("");
     this.registerOutputs({});
   }

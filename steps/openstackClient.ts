@@ -39,3 +39,8 @@ export function adminOpenrc(authUrl: string, region: string, adminPassword: stri
 export function retried(command: string, attempts = 30, delaySeconds = 2, attemptSeconds = 60): string {
   return `for attempt in $(seq ${attempts}); do timeout ${attemptSeconds} ${command} && break; [ "$attempt" = ${attempts} ] && exit 1; sleep ${delaySeconds}; done`;
 }
+
+/** Client commands as the admin, each retried until it answers (a service just started takes a while); output discarded. */
+export function answeringClientScript(authUrl: string, region: string, commands: readonly string[]): string {
+  return [adminEnvironment(authUrl, region), ...commands.map((command) => retried(`${command} >/dev/null`))].join("\n");
+}
