@@ -6,8 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initSecrets } from "../../cli/secrets";
 import { PulumiResult, PulumiWorkspace } from "../support/pulumiCli";
-
-const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7c2V0dXBrZXlmb3J0ZXN0c29ubHkAAAAAAAAAAAAAAA";
+import { testHostKey } from "../support/stacks";
 
 describe("pulumi preview with the real engine", () => {
   const workspace = new PulumiWorkspace("engine-preview");
@@ -20,8 +19,8 @@ describe("pulumi preview with the real engine", () => {
     workspace.writeConfig({
       "nova-installer:sshPrivateKeyPath": "/nonexistent/key",
       "nova-installer:hosts": [
-        { name: "controller", role: "controller", address: "127.0.0.10", hostPublicKey: hostKey },
-        { name: "compute1", role: "compute", address: "127.0.0.11", hostPublicKey: hostKey },
+        { name: "controller", role: "controller", address: "127.0.0.10", hostPublicKey: testHostKey },
+        { name: "compute1", role: "compute", address: "127.0.0.11", hostPublicKey: testHostKey },
       ],
     });
     await initSecrets(workspace.stack, { hostile: true });

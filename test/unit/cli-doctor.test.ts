@@ -24,20 +24,11 @@ import { controllerPorts,
   parseResolution,
   parseVirtualization,
 } from "../../cli/doctor";
-import { resolveStackConfig } from "../../config/stackConfig";
 import { serviceCatalog, serviceIds } from "../../catalog/services";
-import { passwordNames } from "../../config/passwords";
+import { stackFor } from "../support/stacks";
 
-const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7c2V0dXBrZXlmb3J0ZXN0c29ubHkAAAAAAAAAAAAAAA";
-const stack = resolveStackConfig({
-  sshPrivateKeyPath: "/keys/id_ed25519",
-  prerequisites: true,
-  passwords: Object.fromEntries(passwordNames.map((name) => [name, "stand-in-password"])),
-  hosts: [
-    { name: "controller", role: "controller", address: "10.0.0.11", hostPublicKey: hostKey },
-    { name: "compute1", role: "compute", address: "10.0.0.31", hostPublicKey: hostKey },
-  ],
-});
+/** The controller at 10.0.0.11 and compute1 at 10.0.0.31. */
+const stack = stackFor();
 const [controller, compute1] = stack.hosts;
 const gib = 1024 * 1024;
 
@@ -195,28 +186,24 @@ describe("rules", () => {
 });
 
 describe("hostChecks", () => {
-  const probe = (sections: Record<string, string>): HostProbe => ({ reachable: true, sections, clockOffsetSeconds: 0.2, clockUncertaintySeconds: 0.01 });
+  /** A Debian 12 host of the stack that calls itself `hostname` and resolves every host's name; then its own sections. */
+  const probe = (hostname: string, sections: Record<string, string>): HostProbe => ({
+    reachable: true,
+    sections: { "os-release": osReleases.debian12, hostname: `${hostname}\n`, resolve: "controller 10.0.0.11\ncompute1 10.0.0.31\n", ...sections },
+    clockOffsetSeconds: 0.2,
+    clockUncertaintySeconds: 0.01,
+  });
 
   it("judges a deployed controller and a compute, one row per check", () => {
     const rows = [
-      ...hostChecks(stack, controller, probe({
-        "os-release": osReleases.debian12,
-        hostname: "controller\n",
-        resolve: "controller 10.0.0.11\ncompute1 10.0.0.31\n",
+      ...hostChecks(stack, controller, probe("controller", {
         memory: `${8 * gib}\n`,
         disk: `${40 * gib}\n`,
         listening: ssDeployedController,
         "nova-api": "LoadState=loaded\nActiveState=active\n",
         virtualization: "0\nno-kvm-device\n",
       })),
-      ...hostChecks(stack, compute1, probe({
-        "os-release": osReleases.debian12,
-        hostname: "compute1\n",
-        resolve: "controller 10.0.0.11\ncompute1 10.0.0.31\n",
-        memory: `${4 * gib}\n`,
-        disk: `${1 * gib}\n`,
-        virtualization: "4\nkvm-device\n",
-      })),
+      ...hostChecks(stack, compute1, probe("compute1", { memory: `${4 * gib}\n`, disk: `${1 * gib}\n`, virtualization: "4\nkvm-device\n" })),
     ];
     expect(rows.map((row) => `${row.host} ${row.check} ${row.result}`)).toEqual([
       "controller ssh OK",

@@ -19,8 +19,7 @@ import {
   StackExport,
   urnParts,
 } from "../../cli/previewDiff";
-import { resolveStackConfig } from "../../config/stackConfig";
-import { passwordNames } from "../../config/passwords";
+import { stackFor } from "../support/stacks";
 
 const prefix = "urn:pulumi:prod::nova-installer::";
 const scriptType = "pulumi-nodejs:dynamic/nova-installer:RemoteScript";
@@ -212,14 +211,8 @@ describe("file changes", () => {
   });
 
   it("renders the current files with the real passwords and the deployed virt_type", () => {
-    const stack = resolveStackConfig({
-      sshPrivateKeyPath: "/keys/id",
-      passwords: Object.fromEntries(passwordNames.map((name) => [name, `${name}-password`])),
-      hosts: [
-        { name: "controller", role: "controller", address: "10.0.0.11", hostPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7" },
-        { name: "compute1", role: "compute", address: "10.0.0.31", hostPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7" },
-      ],
-    });
+    // Its passwords are the stand-ins <name>-password.
+    const stack = stackFor("debian-12", "zed", false);
     const render = currentFileRenderer(stack, { compute1: "kvm" });
     expect(render("compute1", "/etc/nova/nova.conf")).toContain("virt_type = kvm\n");
     expect(render("controller", "/etc/nova/nova.conf")).toContain("password = nova-password\n");

@@ -3,39 +3,29 @@
  * build their steps from (checked here against what the component graph writes under Pulumi
  * mocks, for every profile), and a masked rendering never holds a password.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { chooseVirtType, formatFileList, selectFile } from "../../cli/render";
-import { resolveStackConfig } from "../../config/stackConfig";
+import { passwordsFrom } from "../../config/passwords";
 import { StackConfig } from "../../config/types";
-import { deployNova } from "../../deployment";
 import { supportedProfiles } from "../../profiles/profiles";
-import { passwordNames } from "../../config/passwords";
 import { hostPlan } from "../../plan/hostPlan";
 import { maskingPasswords, renderMasked } from "../../render/masking";
-import { recordResources, valueOf } from "../support/mocks";
+import { recordDeployment } from "../support/deployment";
+import { stackFor } from "../support/stacks";
 
-const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7c2V0dXBrZXlmb3J0ZXN0c29ubHkAAAAAAAAAAAAAAA";
-/** Every password holds characters each file format encodes differently. */
-const passwords = Object.fromEntries(passwordNames.map((name) => [name, `${name}-'$@:%&=!#; "x${name === "rabbit" ? "" : "/"}`]));
-
-function stackFor(operatingSystem: string, openstackRelease: string, prerequisites: boolean): StackConfig {
-  return resolveStackConfig({
-    operatingSystem,
-    openstackRelease,
-    sshPrivateKeyPath: "/keys/id_ed25519",
-    prerequisites,
-    passwords,
+/**
+ * A stack whose every password holds characters each file format encodes differently, in a
+ * region of its own, with overrides in every file the profile writes.
+ */
+function trickyStack(operatingSystem: string, openstackRelease: string, prerequisites: boolean): StackConfig {
+  return stackFor(operatingSystem, openstackRelease, prerequisites, {
+    passwords: passwordsFrom((name) => `${name}-'$@:%&=!#; "x${name === "rabbit" ? "" : "/"}`),
     region: "RegionTwo",
     configOverrides: {
       novaController: { DEFAULT: { debug: true } },
       novaCompute: { libvirt: { cpu_mode: "host-model" } },
       ...(operatingSystem !== "centos-7" ? { placement: { DEFAULT: { debug: true } } } : {}),
     },
-    hosts: [
-      { name: "controller", role: "controller", address: "10.0.0.11", hostPublicKey: hostKey },
-      { name: "compute1", role: "compute", address: "10.0.0.31", hostPublicKey: hostKey },
-    ],
   });
 }
 
@@ -46,25 +36,17 @@ function unwrap(value: unknown): unknown {
 
 /** What the deployment writes, per host: step name, path and content. */
 async function writtenByDeployment(stack: StackConfig): Promise<{ host: string; step: string; path: string; content: string }[]> {
-  const factsStdout = '{"osId":"debian","osVersionId":"12","hostname":"x","virtualizationFlags":0,"hostnameResolves":true}';
-  const recorded = recordResources((resource) => (resource.name.endsWith("-facts-probe") ? { stdout: factsStdout } : { stdout: "" }));
-  const { passwords: plain, ...settings } = stack;
-  const outputs = deployNova(settings, pulumi.secret(plain));
-  await valueOf(outputs.cells);
-  await Promise.all(Object.values(outputs.virtTypes).map(valueOf));
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  const recorded = await recordDeployment(stack);
   const writes = recorded.filter((resource) => resource.type.endsWith(":RemoteScript") && String(resource.inputs.description).startsWith("write "));
-  return Promise.all(
-    writes.map(async (resource) => {
-      const secrets = unwrap(resource.inputs.secrets) as Record<string, unknown>;
-      return {
-        host: resource.inputs.connection.hostName as string,
-        step: resource.name,
-        path: String(resource.inputs.description).slice("write ".length),
-        content: unwrap(secrets.FILE_CONTENT) as string,
-      };
-    }),
-  );
+  return writes.map((resource) => {
+    const secrets = unwrap(resource.inputs.secrets) as Record<string, unknown>;
+    return {
+      host: resource.inputs.connection.hostName as string,
+      step: resource.name,
+      path: String(resource.inputs.description).slice("write ".length),
+      content: unwrap(secrets.FILE_CONTENT) as string,
+    };
+  });
 }
 
 describe.each(supportedProfiles.flatMap((key) => [true, false].map((prerequisites) => [key, prerequisites] as const)))(
@@ -73,7 +55,7 @@ describe.each(supportedProfiles.flatMap((key) => [true, false].map((prerequisite
     const [operatingSystem, release] = key.split("/");
 
     it("are exactly the files the deployment writes, step names and content included", async () => {
-      const stack = stackFor(operatingSystem, release, prerequisites);
+      const stack = trickyStack(operatingSystem, release, prerequisites);
       const deployed = await writtenByDeployment(stack);
       const planned = stack.hosts.flatMap((host) =>
         hostPlan(stack, host.name).files.map((file) => ({ host: host.name, step: file.step, path: file.path, content: file.render(stack.passwords, "qemu") })),
@@ -83,7 +65,7 @@ describe.each(supportedProfiles.flatMap((key) => [true, false].map((prerequisite
     });
 
     it("masks every password, whatever its encoding in the file", () => {
-      const stack = stackFor(operatingSystem, release, prerequisites);
+      const stack = trickyStack(operatingSystem, release, prerequisites);
       for (const host of stack.hosts) {
         for (const file of hostPlan(stack, host.name).files) {
           const masked = renderMasked(file, "kvm");
@@ -96,7 +78,7 @@ describe.each(supportedProfiles.flatMap((key) => [true, false].map((prerequisite
 );
 
 describe("render output", () => {
-  const stack = stackFor("debian-12", "zed", true);
+  const stack = trickyStack("debian-12", "zed", true);
 
   it("shows **** where the installer writes a password, in every encoding", () => {
     const files = hostPlan(stack, "controller").files;

@@ -8,21 +8,13 @@ import { deployedVirtTypes, rawConfigFromPulumiJson, withStandInPasswords } from
 import { rawStackConfig } from "../../config/rawConfig";
 import { ConfigError } from "../../config/types";
 import { resolveStackConfig } from "../../config/stackConfig";
+import { requiredTestPasswords, testHostKey } from "../support/stacks";
 
-const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7c2V0dXBrZXlmb3J0ZXN0c29ubHkAAAAAAAAAAAAAAA";
 const hosts = [
-  { address: "192.0.2.10", hostPublicKey: hostKey, name: "controller", role: "controller" },
-  { address: "192.0.2.11", hostPublicKey: hostKey, name: "compute1", role: "compute" },
+  { address: "192.0.2.10", hostPublicKey: testHostKey, name: "controller", role: "controller" },
+  { address: "192.0.2.11", hostPublicKey: testHostKey, name: "compute1", role: "compute" },
 ];
-const passwords = {
-  admin: 'adm$n"pass/wo:rd',
-  rabbit: "rabbit-password",
-  novaDatabase: "nova-database-password",
-  nova: "nova-password",
-  placementDatabase: "placement-database-password",
-  placement: "placement-password",
-  neutron: "neutron-password",
-};
+const passwords = { ...requiredTestPasswords(), admin: 'adm$n"pass/wo:rd' };
 
 /** `pulumi config --stack S --json --show-secrets` as Pulumi 3.248 prints it (project defaults included). */
 const configJson = {

@@ -18,27 +18,11 @@ import {
   parseUpgradeCheck,
   verifications,
 } from "../../cli/verify";
-import { resolveStackConfig } from "../../config/stackConfig";
-import { StackConfig } from "../../config/types";
-import { passwordNames } from "../../config/passwords";
+import { stackFor, testHosts } from "../support/stacks";
 
-const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7c2V0dXBrZXlmb3J0ZXN0c29ubHkAAAAAAAAAAAAAAA";
-
-function stackFor(operatingSystem = "debian-12", openstackRelease = "zed", prerequisites = true): StackConfig {
-  return resolveStackConfig({
-    operatingSystem,
-    openstackRelease,
-    sshPrivateKeyPath: "/keys/id_ed25519",
-    prerequisites,
-    passwords: Object.fromEntries(passwordNames.map((name) => [name, "stand-in-password"])),
-    hosts: [
-      { name: "controller", role: "controller", address: "10.0.0.11", hostPublicKey: hostKey },
-      { name: "compute1", role: "compute", address: "10.0.0.31", hostPublicKey: hostKey },
-      { name: "compute2", role: "compute", address: "10.0.0.32", hostPublicKey: hostKey },
-    ],
-  });
-}
-const stack = stackFor();
+/** The controller, compute1 and compute2. */
+const twoComputes = { hosts: testHosts(2) };
+const stack = stackFor("debian-12", "zed", true, twoComputes);
 
 const computeServices = `[
   {
@@ -319,8 +303,8 @@ describe("verifications", () => {
       "nova-status upgrade check",
       "placement-status upgrade check",
     ]);
-    expect(verifications(stackFor("centos-7", "queens", false)).map((entry) => entry.command)).not.toContain("placement-status upgrade check");
-    expect(verifications(stackFor("debian-12", "zed", false)).map((entry) => entry.command)).not.toContain(adminClient("image list"));
+    expect(verifications(stackFor("centos-7", "queens", false, twoComputes)).map((entry) => entry.command)).not.toContain("placement-status upgrade check");
+    expect(verifications(stackFor("debian-12", "zed", false, twoComputes)).map((entry) => entry.command)).not.toContain(adminClient("image list"));
   });
 
   it("fails every check of a command that cannot run, with its error", () => {

@@ -4,46 +4,13 @@
  * compared with reviewed golden files. For the RHEL-family profiles, which cannot run here,
  * these files are the proof of what the installer would run on their hosts.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { resolveStackConfig } from "../../config/stackConfig";
 import { serviceCatalog, serviceIds } from "../../catalog/services";
-import { deployNova } from "../../deployment";
-import { passwordNames } from "../../config/passwords";
 import { supportedProfiles } from "../../profiles/profiles";
+import { recordDeployment } from "../support/deployment";
 import { expectGolden } from "../support/golden";
-import { RecordedResource, recordResources, valueOf } from "../support/mocks";
-
-const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7c2V0dXBrZXlmb3J0ZXN0c29ubHkAAAAAAAAAAAAAAA";
-const passwords = Object.fromEntries(passwordNames.map((name) => [name, `${name}-s3cret-value`]));
-
-function stackFor(operatingSystem: string, openstackRelease: string, prerequisites = true, extra: Record<string, unknown> = {}) {
-  return resolveStackConfig({
-    ...extra,
-    operatingSystem,
-    openstackRelease,
-    sshPrivateKeyPath: "/keys/id_ed25519",
-    prerequisites,
-    passwords,
-    hosts: [
-      { name: "controller", role: "controller", address: "10.0.0.11", hostPublicKey: hostKey },
-      { name: "compute1", role: "compute", address: "10.0.0.31", hostPublicKey: hostKey },
-    ],
-  });
-}
-
-const factsStdout = '{"osId":"debian","osVersionId":"12","hostname":"x","virtualizationFlags":0,"hostnameResolves":true}';
-
-/** Registers the whole stack under mocks and waits until every output settled. */
-async function record(operatingSystem: string, release: string, prerequisites = true, extra: Record<string, unknown> = {}): Promise<RecordedResource[]> {
-  const recorded = recordResources((resource) => (resource.name.endsWith("-facts-probe") ? { stdout: factsStdout } : { stdout: "" }));
-  const { passwords: plain, ...settings } = stackFor(operatingSystem, release, prerequisites, extra);
-  const outputs = deployNova(settings, pulumi.secret(plain));
-  await valueOf(outputs.cells);
-  await Promise.all(Object.values(outputs.hostFacts).map(valueOf));
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  return recorded;
-}
+import { RecordedResource } from "../support/mocks";
+import { stackFor } from "../support/stacks";
 
 function describeStep(resource: RecordedResource): string {
   const { inputs } = resource;
@@ -65,7 +32,7 @@ describe.each(supportedProfiles)("deployment of %s", (key) => {
   const [operatingSystem, release] = key.split("/");
 
   it("runs the reviewed steps", async () => {
-    const recorded = await record(operatingSystem, release);
+    const recorded = await recordDeployment(stackFor(operatingSystem, release));
     // Sorted by name: registration order depends on when outputs resolve, not on the plan.
     const steps = recorded.filter((resource) => resource.type.endsWith(":RemoteScript")).sort((a, b) => a.name.localeCompare(b.name));
     expectGolden(`${operatingSystem}/${release}/steps.txt`, steps.map(describeStep).join("\n\n") + "\n");
@@ -74,7 +41,7 @@ describe.each(supportedProfiles)("deployment of %s", (key) => {
 
 describe("deployment graph", () => {
   it("names every child after its component and parents it", async () => {
-    const recorded = await record("debian-12", "zed");
+    const recorded = await recordDeployment(stackFor("debian-12", "zed"));
     const components = recorded.filter((resource) => resource.type.startsWith("nova-installer:"));
     expect(components.map((resource) => resource.type).sort()).toEqual([
       "nova-installer:host:HostFacts",
@@ -101,7 +68,7 @@ describe("deployment graph", () => {
   });
 
   it("installs and configures computes without waiting for the controller, and starts them after its control plane", async () => {
-    const recorded = await record("debian-12", "zed");
+    const recorded = await recordDeployment(stackFor("debian-12", "zed"));
     const compute = recorded.find((resource) => resource.type === "nova-installer:compute:ComputeNode");
     expect(compute?.name).toBe("compute1-compute");
     const packages = recorded.find((resource) => resource.name === "compute1-compute-packages");
@@ -114,7 +81,7 @@ describe("deployment graph", () => {
   });
 
   it("orders steps by what they need: configuration and schemas after the databases, alongside Keystone; services after the registration", async () => {
-    const recorded = await record("debian-12", "zed");
+    const recorded = await recordDeployment(stackFor("debian-12", "zed"));
     const byName = new Map(recorded.map((resource) => [resource.name, resource]));
     /** Every step `name` waits for: its dependencies, its parent's (a child registers once its parent has), theirs. */
     const edges = (name: string): string[] => {
@@ -154,18 +121,19 @@ describe("deployment graph", () => {
   });
 
   it("keeps every password out of scripts and puts them only in secrets", async () => {
-    const recorded = await record("debian-12", "zed");
+    const stack = stackFor("debian-12", "zed");
+    const recorded = await recordDeployment(stack);
     for (const step of recorded.filter((resource) => resource.type.endsWith(":RemoteScript"))) {
       const visible = JSON.stringify({ ...step.inputs, secrets: undefined });
       expect(step.inputs.secrets === undefined || step.inputs.secrets.value !== undefined, `${step.name} secrets not wrapped as secret`).toBe(true);
-      for (const password of Object.values(passwords)) {
+      for (const password of Object.values(stack.passwords)) {
         expect(visible, `${step.name} shows a password`).not.toContain(password);
       }
     }
   });
 
   it("without prerequisites, installs and configures Nova and Placement only", async () => {
-    const recorded = await record("debian-12", "zed", false);
+    const recorded = await recordDeployment(stackFor("debian-12", "zed", false));
     const types = recorded.map((resource) => resource.type);
     expect(types).not.toContain("nova-installer:controller:ControllerInfrastructure");
     const components = recorded.filter((resource) => resource.type === "nova-installer:controller:ApiService").map((resource) => resource.name);
@@ -175,7 +143,7 @@ describe("deployment graph", () => {
   });
 
   it("waits only for ports the service catalog lists, each on the service that owns it", async () => {
-    const recorded = await record("debian-12", "zed");
+    const recorded = await recordDeployment(stackFor("debian-12", "zed"));
     const owners = new Map<number, string>(serviceIds.flatMap((id) => serviceCatalog[id].ports.map((entry) => [entry.port, serviceCatalog[id].component] as const)));
     const checked: number[] = [];
     for (const step of recorded.filter((resource) => resource.type.endsWith(":RemoteScript"))) {
@@ -190,11 +158,11 @@ describe("deployment graph", () => {
   });
 
   it("drops no data on delete unless the stack allows it; then drops the databases and the registration", async () => {
-    const kept = await record("debian-12", "zed");
+    const kept = await recordDeployment(stackFor("debian-12", "zed"));
     for (const name of ["controller-databases-grants", "controller-registration-keystone"]) {
       expect(kept.find((resource) => resource.name === name)?.inputs.delete, name).toBeUndefined();
     }
-    const allowed = await record("debian-12", "zed", true, { allowDataDestruction: true });
+    const allowed = await recordDeployment(stackFor("debian-12", "zed", true, { allowDataDestruction: true }));
     const drop = String(allowed.find((resource) => resource.name === "controller-databases-grants")?.inputs.delete);
     for (const database of ["nova_api", "nova", "nova_cell0", "placement", "keystone"]) {
       expect(drop).toContain(`DROP DATABASE IF EXISTS ${database};`);

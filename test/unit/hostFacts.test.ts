@@ -2,12 +2,13 @@ import { execFileSync } from "child_process";
 import { describe, expect, it } from "vitest";
 import { HostFacts, hostFactsScript, parseHostFacts } from "../../components/hostFacts";
 import { recordResources, valueOf } from "../support/mocks";
+import { testHostKey } from "../support/stacks";
 
 const connection = {
   hostName: "compute1",
   address: "10.0.0.11",
   privateKeyPath: "/keys/lab",
-  hostPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7",
+  hostPublicKey: testHostKey,
 };
 
 describe("host facts script", () => {

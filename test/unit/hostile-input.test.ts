@@ -6,8 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, RawStackConfig } from "../../config/types";
 import { resolveStackConfig } from "../../config/stackConfig";
-
-const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7c2V0dXBrZXlmb3J0ZXN0c29ubHkAAAAAAAAAAAAAAA";
+import { rawStack, testHost, testHostKey } from "../support/stacks";
 
 type Entry = Record<string, unknown>;
 
@@ -19,22 +18,10 @@ interface Config {
   flavors: Entry[];
 }
 
+/** The smallest valid configuration, its hosts at the addresses the cases name (10.0.0.10, 10.0.0.11), and a flavor. */
 function validConfig(): Config {
   return {
-    sshPrivateKeyPath: "/root/.ssh/id_ed25519",
-    passwords: {
-      admin: "admin-pw-7f3a91",
-      rabbit: "rabbit-pw-0c5e22",
-      novaDatabase: "nova-db-pw-9b1d04",
-      nova: "nova-pw-4e8c37",
-      placementDatabase: "placement-db-pw-2a6f58",
-      placement: "placement-pw-7d0b19",
-      neutron: "neutron-pw-5c3e86",
-    },
-    hosts: [
-      { name: "controller", role: "controller", address: "10.0.0.10", hostPublicKey: hostKey },
-      { name: "compute1", role: "compute", address: "10.0.0.11", hostPublicKey: hostKey },
-    ],
+    ...rawStack({ hosts: [testHost("controller", "controller", "10.0.0.10"), testHost("compute1", "compute", "10.0.0.11")] }),
     flavors: [{ name: "m1.small", vcpus: 1, ramMb: 2048, diskGb: 20 }],
   };
 }
@@ -115,10 +102,10 @@ const hostileCases: readonly HostileCase[] = [
 
   // Pinned host keys.
   { name: "host key that is not a key", mutate: setCompute("hostPublicKey", "not a key"), problem: at("nova-installer:hosts[1].hostPublicKey", /: "not a key" is not an OpenSSH public key/) },
-  { name: "host key with a second line", mutate: setCompute("hostPublicKey", `${hostKey}\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA`), problem: at("nova-installer:hosts[1].hostPublicKey", /: "ssh-ed25519 [^"]*\\n[^"]*" is not an OpenSSH public key/) },
-  { name: "host key with a terminal escape in its comment", mutate: setCompute("hostPublicKey", `${hostKey} root@\u001b[2Jcompute1`), problem: at("nova-installer:hosts[1].hostPublicKey", /: .* is not an OpenSSH public key/) },
+  { name: "host key with a second line", mutate: setCompute("hostPublicKey", `${testHostKey}\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA`), problem: at("nova-installer:hosts[1].hostPublicKey", /: "ssh-ed25519 [^"]*\\n[^"]*" is not an OpenSSH public key/) },
+  { name: "host key with a terminal escape in its comment", mutate: setCompute("hostPublicKey", `${testHostKey} root@\u001b[2Jcompute1`), problem: at("nova-installer:hosts[1].hostPublicKey", /: .* is not an OpenSSH public key/) },
   { name: "truncated host key", mutate: setCompute("hostPublicKey", "ssh-ed25519 AAAA"), problem: at("nova-installer:hosts[1].hostPublicKey", /: "ssh-ed25519 AAAA" is not an OpenSSH public key: its data does not start with its type/) },
-  { name: "mislabelled host key", mutate: setCompute("hostPublicKey", hostKey.replace("ssh-ed25519", "ssh-rsa")), problem: at("nova-installer:hosts[1].hostPublicKey", /: "ssh-rsa AAAA[^"]*" is not an OpenSSH public key: its data does not start with its type/) },
+  { name: "mislabelled host key", mutate: setCompute("hostPublicKey", testHostKey.replace("ssh-ed25519", "ssh-rsa")), problem: at("nova-installer:hosts[1].hostPublicKey", /: "ssh-rsa AAAA[^"]*" is not an OpenSSH public key: its data does not start with its type/) },
 
   // Secrets: required, an object of strings, representable in oslo.config, a shell and a URL.
   { name: "rabbit password missing", mutate: (config) => delete config.passwords.rabbit, problem: at("nova-installer:passwords.rabbit", / is required/) },
@@ -271,7 +258,7 @@ describe("hostile stack configuration", () => {
 
   it.each([
     ["a loopback address (a host behind a forwarded port)", setCompute("address", "127.0.0.11")],
-    ["a host key with a comment", setCompute("hostPublicKey", `${hostKey} root@compute1 (pinned 2025-01-01)`)],
+    ["a host key with a comment", setCompute("hostPublicKey", `${testHostKey} root@compute1 (pinned 2025-01-01)`)],
     ["an ssh user with digits, _ and -", setKey("sshUser", "_nova-installer2")],
     ["an override of a key the installer leaves alone", override("novaCompute", "DEFAULT", "cpu_allocation_ratio", 4.0)],
     ["an override in a dynamic section", override("novaCompute", "mdev_nvidia-35", "device_addresses", "0000:84:00.0")],

@@ -1,30 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, RawStackConfig } from "../../config/types";
 import { resolveStackConfig } from "../../config/stackConfig";
+import { rawStack, requiredTestPasswords, testHost } from "../support/stacks";
 
-const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx7c2V0dXBrZXlmb3J0ZXN0c29ubHkAAAAAAAAAAAAAAA";
-
-const passwords = {
-  admin: "admin-password",
-  rabbit: "rabbit-password",
-  novaDatabase: "nova-database-password",
-  nova: "nova-password",
-  placementDatabase: "placement-database-password",
-  placement: "placement-password",
-  neutron: "neutron-password",
-};
-
-function valid(overrides: Partial<Record<string, unknown>> = {}): RawStackConfig {
-  return {
-    sshPrivateKeyPath: "/root/.ssh/id_ed25519",
-    passwords,
-    hosts: [
-      { name: "controller", role: "controller", address: "10.0.0.10", hostPublicKey: key },
-      { name: "compute1", role: "compute", address: "10.0.0.11", hostPublicKey: key },
-    ],
-    ...overrides,
-  };
-}
+const passwords = requiredTestPasswords();
 
 function problemsOf(raw: RawStackConfig): readonly string[] {
   try {
@@ -38,7 +17,7 @@ function problemsOf(raw: RawStackConfig): readonly string[] {
 
 describe("resolveStackConfig", () => {
   it("applies the documented defaults", () => {
-    const config = resolveStackConfig(valid());
+    const config = resolveStackConfig(rawStack());
     expect(config.operatingSystem).toBe("debian-12");
     expect(config.openstackRelease).toBe("zed");
     expect(config.sshUser).toBe("root");
@@ -52,7 +31,7 @@ describe("resolveStackConfig", () => {
     ["unknown profile", { operatingSystem: "ubuntu-24.04" }, `"ubuntu-24.04/zed" is not supported`],
     ["release of another OS", { operatingSystem: "centos-7", openstackRelease: "zed" }, `"centos-7/zed" is not supported`],
   ])("rejects %s naming the key", (_case, overrides, message) => {
-    expect(problemsOf(valid(overrides)).join("\n")).toContain(message);
+    expect(problemsOf(rawStack(overrides)).join("\n")).toContain(message);
   });
 
   it.each([
@@ -63,14 +42,13 @@ describe("resolveStackConfig", () => {
     ["port", { port: 70000 }, "nova-installer:hosts[1].port: 70000 is not a TCP port"],
     ["host key", { hostPublicKey: "not a key" }, "nova-installer:hosts[1].hostPublicKey"],
   ])("rejects a bad host %s naming the key and the value", (_case, override, message) => {
-    const raw = valid();
-    const hosts = raw.hosts as Record<string, unknown>[];
-    expect(problemsOf({ ...raw, hosts: [hosts[0], { ...hosts[1], ...override }] }).join("\n")).toContain(message);
+    const raw = rawStack();
+    expect(problemsOf({ ...raw, hosts: [raw.hosts[0], { ...raw.hosts[1], ...override }] }).join("\n")).toContain(message);
   });
 
   it("requires the prerequisites' passwords only when the installer runs them", () => {
-    expect(resolveStackConfig(valid()).prerequisites).toBe(false);
-    expect(problemsOf(valid({ prerequisites: true }))).toEqual(
+    expect(resolveStackConfig(rawStack()).prerequisites).toBe(false);
+    expect(problemsOf(rawStack({ prerequisites: true }))).toEqual(
       expect.arrayContaining([expect.stringMatching(/^nova-installer:passwords.keystoneDatabase is required/)]),
     );
   });
@@ -81,19 +59,19 @@ describe("resolveStackConfig", () => {
     ["padded", " padded-password", "white space"],
     ["quoted", "'quoted-password'", "quote character"],
   ])("rejects a password %s without showing it", (_case, password, message) => {
-    const problems = problemsOf(valid({ passwords: { ...passwords, nova: password } })).join("\n");
+    const problems = problemsOf(rawStack({ passwords: { ...passwords, nova: password } })).join("\n");
     expect(problems).toMatch(new RegExp(`nova-installer:passwords.nova: .*${message}`));
     expect(problems).not.toContain(password);
   });
 
   it("accepts hostile but representable passwords", () => {
     const hostile = `' " $ @ : / % & = ! # ; \\ and spaces`;
-    expect(resolveStackConfig(valid({ passwords: { ...passwords, nova: hostile } })).passwords.nova).toBe(hostile);
+    expect(resolveStackConfig(rawStack({ passwords: { ...passwords, nova: hostile } })).passwords.nova).toBe(hostile);
   });
 
   it("rejects overrides of keys the installer owns and unknown files, naming them", () => {
     const problems = problemsOf(
-      valid({ configOverrides: { novaController: { database: { connection: "sqlite://" }, DEFAULT: { debug: true } }, httpd: {} } }),
+      rawStack({ configOverrides: { novaController: { database: { connection: "sqlite://" }, DEFAULT: { debug: true } }, httpd: {} } }),
     );
     expect(problems).toEqual([
       "nova-installer:configOverrides.httpd: unknown file; expected one of placement, novaController, novaCompute",
@@ -102,15 +80,12 @@ describe("resolveStackConfig", () => {
   });
 
   it("rejects a region name with quotes", () => {
-    expect(problemsOf(valid({ region: `Region"One` })).join("\n")).toContain(`nova-installer:region: "Region\\"One" is not a region name`);
+    expect(problemsOf(rawStack({ region: `Region"One` })).join("\n")).toContain(`nova-installer:region: "Region\\"One" is not a region name`);
   });
 
   it("rejects duplicate names and addresses and a missing controller, all at once", () => {
-    const hosts = [
-      { name: "compute1", role: "compute", address: "10.0.0.11", hostPublicKey: key },
-      { name: "compute1", role: "compute", address: "10.0.0.11", hostPublicKey: key },
-    ];
-    const problems = problemsOf(valid({ hosts }));
+    const hosts = [testHost("compute1", "compute", "10.0.0.11"), testHost("compute1", "compute", "10.0.0.11")];
+    const problems = problemsOf(rawStack({ hosts }));
     expect(problems).toEqual(
       expect.arrayContaining([
         `nova-installer:hosts[1].name: "compute1" is already the name of hosts[0]; each host needs its own name`,
