@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite (`npm test`), set-up included, from a fresh clone:
-#   dependencies -> engine -> type check -> unit -> engine tests -> lab tests
+#   dependencies -> engine -> type check -> lint and format -> unit -> engine tests -> lab tests
 # Prints a timing line per stage and, last, one "N passed, N failed" line for the whole run.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,6 +18,9 @@ stage "engine"
 bash scripts/bootstrap-engine.sh >/dev/null
 stage "type check"
 npx tsc -p tsconfig.json --noEmit
+stage "lint and format"
+npx prettier --check .
+npx eslint .
 
 reports="$(nova_state_dir)/test-reports"
 rm -rf "$reports" && mkdir -p "$reports"
