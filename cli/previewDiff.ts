@@ -138,7 +138,7 @@ function flattenIni(text: string): Map<string, string> {
       }
     }
   };
-  walk("", ini.parse(text) as Record<string, unknown>, true);
+  walk("", ini.parse(text), true);
   return settings;
 }
 

@@ -70,7 +70,7 @@ export function deployedVirtTypes(outputs: Record<string, unknown>): Record<stri
   const virtTypes = outputs["virtTypes"];
   const result: Record<string, "kvm" | "qemu"> = {};
   if (typeof virtTypes === "object" && virtTypes !== null) {
-    for (const [host, value] of Object.entries(virtTypes)) {
+    for (const [host, value] of Object.entries(virtTypes as Record<string, unknown>)) {
       if (value === "kvm" || value === "qemu") result[host] = value;
     }
   }

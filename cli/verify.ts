@@ -55,7 +55,8 @@ export function parseUpgradeCheck(stdout: string): { check: string; result: stri
 
 // ---- rules ---------------------------------------------------------------------------------
 
-const text = (value: unknown): string => (value === undefined || value === null ? "" : String(value));
+/** A cell of `openstack ... -f json` as text: JSON values only, so an object or a list reads as JSON, not "[object Object]". */
+const text = (value: unknown): string => (value === undefined || value === null ? "" : typeof value === "string" ? value : JSON.stringify(value));
 
 /** Whether a name reported by Nova (short or fully qualified) is the stack's host. */
 export function sameHost(reported: string, stackName: string): boolean {

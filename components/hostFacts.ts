@@ -44,7 +44,7 @@ export function hostFactsScript(): string {
 export function parseHostFacts(stdout: string): Facts {
   let parsed: Partial<Facts>;
   try {
-    parsed = JSON.parse(stdout.trim().split("\n").pop() ?? "");
+    parsed = JSON.parse(stdout.trim().split("\n").pop() ?? "") as Partial<Facts>;
   } catch {
     throw new Error(`cannot read host facts from: ${JSON.stringify(stdout.slice(0, 200))}`);
   }

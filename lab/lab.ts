@@ -347,7 +347,7 @@ export async function labStatus(context: LabContext): Promise<LabStatus> {
           ssh = "not in the inventory";
         } else {
           try {
-            await withConnection(inventoryEndpoint(inventory, name), async () => undefined, { connectTimeoutMs: 3_000 });
+            await withConnection(inventoryEndpoint(inventory, name), () => Promise.resolve(), { connectTimeoutMs: 3_000 });
             ssh = "ok";
           } catch (error) {
             ssh = (error as Error).message;

@@ -26,7 +26,7 @@ const placeholder = /\{\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}\}/g;
 /** Reads templates/<name>.ini as a fragment with its placeholders still in place. */
 export function readTemplate(name: string): Record<string, Record<string, IniValue>> {
   // ini.parse turns "true"/"false" into booleans; they render back the same.
-  return ini.parse(readFileSync(join(templatesRoot, `${name}.ini`), "utf8")) as Record<string, Record<string, IniValue>>;
+  return ini.parse(readFileSync(join(templatesRoot, `${name}.ini`), "utf8"));
 }
 
 /**

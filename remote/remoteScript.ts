@@ -38,9 +38,12 @@ export interface RemoteScriptArgs {
  * from the provider process's working directory (the project directory, where the engine starts
  * it). Only `require` and `process` are referenced, so serialization captures nothing else.
  */
+/* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return --
+   implementation() is serialized as written (below): `require` and `process` only, nothing to import or type them with */
 function implementation(): pulumi.dynamic.ResourceProvider {
   return require(require("path").join(process.cwd(), "remote", "scriptProvider")).scriptProvider;
 }
+/* eslint-enable @typescript-eslint/no-require-imports, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return */
 
 const loader: pulumi.dynamic.ResourceProvider = {
   create: (inputs) => implementation().create(inputs),

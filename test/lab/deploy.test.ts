@@ -21,7 +21,7 @@ import { Inventory, inventoryEndpoint } from "../../lab/inventory";
 import { hostExec, LabContext, labContext, labDown, labUp, rebootHost } from "../../lab/lab";
 import { writeLabStack } from "../../lab/stack";
 import { fingerprint, publicKeyBlob } from "../../lib/sshKeys";
-import { scriptProvider, RemoteScriptInputs } from "../../remote/scriptProvider";
+import { scriptProvider } from "../../remote/scriptProvider";
 import { closeAllConnections, runCommand, SshEndpoint } from "../../remote/ssh";
 import { parseCheckTable } from "../../cli/checkTable";
 import { neutronPreloadDirectory, neutronPreloadModule } from "../../profiles/neutronPreload";
@@ -370,7 +370,7 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     const started = Date.now();
     // In the state's order, which is the order of dependencies: what a full re-run would do.
     for (const step of steps) {
-      await scriptProvider.create(reveal(step.outputs) as RemoteScriptInputs);
+      await scriptProvider.create(reveal(step.outputs));
     }
     console.log(`[e2e] ran the scripts of all ${steps.length} steps again in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     expect(await cloudInventory()).toEqual(before);

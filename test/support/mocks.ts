@@ -8,6 +8,7 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 export interface RecordedResource {
   readonly type: string;
   readonly name: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- whatever each component passes; each test reads what it knows is there
   readonly inputs: Record<string, any>;
   /** Names of the resources it waits for: its dependsOn (a component's children) and inputs. */
   readonly dependencies: readonly string[];
@@ -21,11 +22,17 @@ export interface RecordedResource {
  */
 const dependenciesByName = new Map<string, { dependencies: string[]; parent?: string }>();
 const nameOf = (urn: string): string => urn.slice(urn.lastIndexOf("::") + 2);
-type RegisterResource = (request: any, callback: unknown) => Promise<void>;
+/** The part of the RegisterResourceRequest (protobuf) read here. */
+interface RegisterRequest {
+  getDependenciesList(): string[];
+  getParent(): string;
+  getName(): string;
+}
+type RegisterResource = (request: RegisterRequest, callback: unknown) => Promise<void>;
 const prototype = MockMonitor.prototype as unknown as { registerResource: RegisterResource; dependenciesRecorded?: true };
 if (!prototype.dependenciesRecorded) {
   const register = prototype.registerResource;
-  prototype.registerResource = function (this: unknown, request: any, callback: unknown) {
+  prototype.registerResource = function (this: unknown, request: RegisterRequest, callback: unknown) {
     const urns: string[] = request.getDependenciesList();
     const parent: string = request.getParent();
     dependenciesByName.set(request.getName(), { dependencies: urns.map(nameOf), ...(parent ? { parent: nameOf(parent) } : {}) });
@@ -39,7 +46,8 @@ export type OutputsFor = (resource: RecordedResource) => Record<string, unknown>
 
 export function recordResources(outputsFor: OutputsFor = () => undefined): RecordedResource[] {
   const recorded: RecordedResource[] = [];
-  pulumi.runtime.setMocks(
+  // Async in name only: the mocks are in place when it returns.
+  void pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
         const resource = { type: args.type, name: args.name, inputs: args.inputs, dependencies: [], ...dependenciesByName.get(args.name) };

@@ -31,7 +31,7 @@ function trickyStack(operatingSystem: string, openstackRelease: string, prerequi
 
 /** A secret input reaches the mocks wrapped as {<secret signature>: ..., value}. */
 function unwrap(value: unknown): unknown {
-  return typeof value === "object" && value !== null && "value" in value && Object.keys(value).some((key) => key.length === 32) ? unwrap((value as { value: unknown }).value) : value;
+  return typeof value === "object" && value !== null && "value" in value && Object.keys(value).some((key) => key.length === 32) ? unwrap((value).value) : value;
 }
 
 /** What the deployment writes, per host: step name, path and content. */

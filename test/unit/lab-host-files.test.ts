@@ -11,7 +11,7 @@ function byPath(entries: readonly LayerEntry[]): Map<string, LayerEntry> {
 }
 
 describe("lab host files", () => {
-  const entries = byPath(hostLayerEntries({ host: hosts[1]!, hosts, authorizedKey, machineId: "0123456789abcdef0123456789abcdef" }));
+  const entries = byPath(hostLayerEntries({ host: hosts[1], hosts, authorizedKey, machineId: "0123456789abcdef0123456789abcdef" }));
 
   it("names the host and lists every lab host", () => {
     expect(entries.get("/etc/hostname")).toMatchObject({ content: "compute1\n" });
@@ -39,13 +39,13 @@ describe("lab host files", () => {
 
   it("writes a machine id only when given one, and checks it", () => {
     expect(entries.get("/etc/machine-id")).toMatchObject({ content: "0123456789abcdef0123456789abcdef\n" });
-    const kept = byPath(hostLayerEntries({ host: hosts[0]!, hosts, authorizedKey, machineId: undefined }));
+    const kept = byPath(hostLayerEntries({ host: hosts[0], hosts, authorizedKey, machineId: undefined }));
     expect(kept.has("/etc/machine-id")).toBe(false);
-    expect(() => hostLayerEntries({ host: hosts[0]!, hosts, authorizedKey, machineId: "xyz" })).toThrow(/machine id "xyz" of controller/);
+    expect(() => hostLayerEntries({ host: hosts[0], hosts, authorizedKey, machineId: "xyz" })).toThrow(/machine id "xyz" of controller/);
   });
 
   it("creates /root/.ssh before the file in it", () => {
-    const paths = hostLayerEntries({ host: hosts[0]!, hosts, authorizedKey, machineId: undefined }).map((entry) => entry.path);
+    const paths = hostLayerEntries({ host: hosts[0], hosts, authorizedKey, machineId: undefined }).map((entry) => entry.path);
     expect(paths.indexOf("/root/.ssh")).toBeLessThan(paths.indexOf("/root/.ssh/authorized_keys"));
   });
 });

@@ -7,10 +7,10 @@ describe("lab image recipe", () => {
 
   it("downloads every package of the Debian 12 / Zed profile, plus the lab extras", () => {
     const [all] = packageGroups(profile);
-    expect(all!.name).toBe("all");
-    for (const name of [...allPackages(profile), ...labExtraPackages]) expect(all!.packages).toContain(name);
-    expect(all!.packages).toContain("nova-compute");
-    expect(all!.packages).toContain("mariadb-server");
+    expect(all.name).toBe("all");
+    for (const name of [...allPackages(profile), ...labExtraPackages]) expect(all.packages).toContain(name);
+    expect(all.packages).toContain("nova-compute");
+    expect(all.packages).toContain("mariadb-server");
   });
 
   it("also downloads each package set on its own", () => {

@@ -5,7 +5,7 @@ import { planHosts } from "../../lab/network";
 
 describe("nspawnArguments", () => {
   const [controller] = planHosts(defaultLabSpec, 0);
-  const args = nspawnArguments(controller!, defaultLabSpec, "/s/lab/hosts/controller/root");
+  const args = nspawnArguments(controller, defaultLabSpec, "/s/lab/hosts/controller/root");
 
   it("boots the host's root on the lab bridge without registering (no system bus here)", () => {
     expect(args).toEqual(

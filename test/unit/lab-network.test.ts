@@ -36,7 +36,7 @@ describe("lab address plan", () => {
 
   it("gives host0 a static address and no gateway", () => {
     const [controller] = planHosts(defaultLabSpec, 0);
-    const text = renderNetworkdConfig(controller!);
+    const text = renderNetworkdConfig(controller);
     expect(text).toContain("Name=host0");
     expect(text).toContain("Address=10.241.0.10/24");
     expect(text).not.toMatch(/Gateway|DHCP=yes/);

@@ -152,20 +152,20 @@ describe("withConnection (a connection for one use)", () => {
 
   it("refuses another key once, before authenticating", async () => {
     const since = logSince();
-    const error = await withConnection(endpoint({ hostPublicKey: otherHostKey.publicKey }), async () => "used").catch((caught: unknown) => caught);
+    const error = await withConnection(endpoint({ hostPublicKey: otherHostKey.publicKey }), () => Promise.resolve("used")).catch((caught: unknown) => caught);
     expectMismatch(error, server.port);
     expect(since()).toEqual({ connections: 1, authentications: 0, commands: [] });
   });
 
   it("names the host and its address when nobody answers, after one attempt", async () => {
-    await expect(withConnection(endpoint({ port: refusingPort }), async () => "used")).rejects.toThrow(
+    await expect(withConnection(endpoint({ port: refusingPort }), () => Promise.resolve("used"))).rejects.toThrow(
       new RegExp(`^cannot reach compute1 over SSH at 127\\.0\\.0\\.1:${refusingPort}: .*ECONNREFUSED`),
     );
   });
 
   it("gives up after its connect timeout on a peer that never speaks SSH", async () => {
     const started = Date.now();
-    await expect(withConnection(endpoint({ port: silent.port }), async () => "used", { connectTimeoutMs: 300 })).rejects.toThrow(/^cannot reach compute1 over SSH/);
+    await expect(withConnection(endpoint({ port: silent.port }), () => Promise.resolve("used"), { connectTimeoutMs: 300 })).rejects.toThrow(/^cannot reach compute1 over SSH/);
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 });
