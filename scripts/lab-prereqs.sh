@@ -8,12 +8,15 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-# program -> Debian package; keep in step with lab/prereqs.ts.
+# program -> Debian package; keep in step with lab/prereqs.ts (qemu aside, see below).
 declare -A package_of=(
   [debootstrap]=debootstrap
   [systemd-nspawn]=systemd-container
   [ssh-keygen]=openssh-client
   [ip]=iproute2
+  # Not in lab/prereqs.ts: the lab's hosts do not need it; test/lab/guest-image.test.ts boots the
+  # test guest (guest/) with it directly, and checks for it itself.
+  [qemu-system-x86_64]=qemu-system-x86
 )
 
 missing=()

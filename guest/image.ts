@@ -1,0 +1,299 @@
+/**
+ * Builds the test guest's artifacts (kernel, initramfs, root disk) from Debian packages into
+ * a cache directory outside the repo, once per recipe, and reuses them after.
+ *
+ * Packages come from this machine's apt (`apt-get download`, no root file system, no chroot): the
+ * kernel's files are taken out of its package with `dpkg-deb --fsys-tarfile`, busybox with
+ * `dpkg-deb -x`. The initramfs is written by cpio.ts. A build happens in a temporary directory
+ * renamed into place as the last step, so an interrupted build never looks complete.
+ */
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { gzipSync } from "zlib";
+import { run } from "../lab/exec";
+import { processAlive } from "../lab/image";
+import { Progress, Writer } from "../lab/progress";
+import { CpioEntry, newcArchive } from "./cpio";
+import { GuestRecipe, artifactFiles, busyboxPathInPackage, guestImageKey, guestRecipe, missingKernelOptions, requiredKernelOptions } from "./recipe";
+
+export interface ArtifactRecord {
+  readonly file: string;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/** manifest.json, written beside the artifacts once the build succeeded. */
+export interface GuestImageManifest {
+  readonly key: string;
+  readonly recipe: GuestRecipe;
+  /** The packages the artifacts were taken from, as apt resolved them at build time. */
+  readonly packages: readonly { readonly name: string; readonly version: string }[];
+  /** `uname -r` of the kernel, e.g. "6.1.0-41-amd64". */
+  readonly kernelRelease: string;
+  readonly artifacts: { readonly kernel: ArtifactRecord; readonly initramfs: ArtifactRecord; readonly rootDisk: ArtifactRecord };
+  readonly builtAt: string;
+  readonly stageSeconds: Readonly<Record<string, number>>;
+}
+
+export interface GuestImage {
+  readonly key: string;
+  readonly dir: string;
+  /** Absolute paths of the artifacts. */
+  readonly kernel: string;
+  readonly initramfs: string;
+  readonly rootDisk: string;
+  readonly manifest: GuestImageManifest;
+}
+
+const buildPrefix = ".build-";
+
+/** The image for the current recipe from `cacheDir`, if it was built and its files are intact. */
+export function findGuestImage(cacheDir: string, recipe: GuestRecipe = guestRecipe()): GuestImage | undefined {
+  const dir = path.join(cacheDir, guestImageKey(recipe));
+  const manifestPath = path.join(dir, artifactFiles.manifest);
+  if (!fs.existsSync(manifestPath)) return undefined;
+  let manifest: GuestImageManifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(manifestPath, "utf8")) as GuestImageManifest;
+  } catch {
+    return undefined; // A damaged manifest: the image is built again.
+  }
+  if (manifest.artifacts?.kernel === undefined || manifest.artifacts.initramfs === undefined || manifest.artifacts.rootDisk === undefined) {
+    return undefined;
+  }
+  const intact = Object.values(manifest.artifacts).every((record) => {
+    const file = path.join(dir, record.file);
+    return fs.existsSync(file) && fs.statSync(file).size === record.bytes && sha256File(file) === record.sha256;
+  });
+  return intact ? imageAt(dir, manifest) : undefined;
+}
+
+/**
+ * The image for the current recipe, built first when it is missing or damaged.
+ * @throws Error naming the stage and the command that failed.
+ */
+export async function ensureGuestImage(cacheDir: string, write: Writer): Promise<GuestImage> {
+  const recipe = guestRecipe();
+  const existing = findGuestImage(cacheDir, recipe);
+  if (existing !== undefined) {
+    write(`[guest-image] reusing ${existing.dir}`);
+    return existing;
+  }
+  fs.mkdirSync(cacheDir, { recursive: true });
+  removeAbandonedBuilds(cacheDir);
+  return buildGuestImage(cacheDir, recipe, write);
+}
+
+async function buildGuestImage(cacheDir: string, recipe: GuestRecipe, write: Writer): Promise<GuestImage> {
+  const key = guestImageKey(recipe);
+  const progress = new Progress("guest-image", write);
+  const buildDir = path.join(cacheDir, `${buildPrefix}${key}-${process.pid}`);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "nova-guest-image-"));
+  fs.rmSync(buildDir, { recursive: true, force: true });
+  fs.mkdirSync(buildDir, { recursive: true });
+  progress.note(`building ${key} in ${buildDir} (packages unpacked in ${work})`);
+  const stageSeconds: Record<string, number> = {};
+  const timed = async <T>(name: string, body: () => Promise<T>): Promise<T> => {
+    const start = Date.now();
+    const result = await progress.stage(name, body);
+    stageSeconds[name] = Math.round((Date.now() - start) / 100) / 10;
+    return result;
+  };
+  try {
+    const debs = await timed("download packages", () => downloadPackages(recipe, path.join(work, "debs")));
+    const kernelRelease = await timed("extract kernel", () =>
+      extractKernel(debs.kernel.file, path.join(work, "kernel"), path.join(buildDir, artifactFiles.kernel)),
+    );
+    await timed("write initramfs", () =>
+      writeInitramfs(recipe, debs.busybox.file, path.join(work, "busybox"), path.join(buildDir, artifactFiles.initramfs)),
+    );
+    await timed("write root disk", async () => writeZeros(path.join(buildDir, artifactFiles.rootDisk), recipe.rootDiskBytes));
+
+    const record = (file: string): ArtifactRecord => {
+      const full = path.join(buildDir, file);
+      return { file, bytes: fs.statSync(full).size, sha256: sha256File(full) };
+    };
+    const manifest: GuestImageManifest = {
+      key,
+      recipe,
+      packages: [debs.kernelMetapackage, debs.kernel, debs.busybox].map(({ name, version }) => ({ name, version })),
+      kernelRelease,
+      artifacts: {
+        kernel: record(artifactFiles.kernel),
+        initramfs: record(artifactFiles.initramfs),
+        rootDisk: record(artifactFiles.rootDisk),
+      },
+      builtAt: new Date().toISOString(),
+      stageSeconds,
+    };
+    fs.writeFileSync(path.join(buildDir, artifactFiles.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+
+    const final = path.join(cacheDir, key);
+    // The rename is the commit point. A damaged image of the same key is replaced; one that another
+    // process finished meanwhile is kept and this build dropped.
+    if (fs.existsSync(final) && findGuestImage(cacheDir, recipe) === undefined) fs.rmSync(final, { recursive: true, force: true });
+    try {
+      fs.renameSync(buildDir, final);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
+      fs.rmSync(buildDir, { recursive: true, force: true });
+    }
+    const artifacts = manifest.artifacts;
+    progress.note(
+      `image ${key} ready in ${progress.elapsed()}: kernel ${kernelRelease} ${artifacts.kernel.bytes} bytes, ` +
+        `initramfs ${artifacts.initramfs.bytes} bytes, root disk ${artifacts.rootDisk.bytes} bytes`,
+    );
+    const built = findGuestImage(cacheDir, recipe);
+    if (built === undefined) throw new Error(`the guest image ${key} was built but ${final} does not hold it intact`);
+    return built;
+  } catch (error) {
+    fs.rmSync(buildDir, { recursive: true, force: true });
+    throw error;
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export interface DownloadedPackage {
+  readonly name: string;
+  readonly version: string;
+  readonly file: string;
+}
+
+/**
+ * The real kernel package a kernel metapackage depends on, from its Depends field, e.g.
+ * "linux-image-6.1.0-41-amd64 (= 6.1.158-1)". Pure.
+ * @throws Error quoting the field when no linux-image dependency is in it.
+ */
+export function kernelPackageFromDepends(depends: string): { name: string; version?: string } {
+  for (const alternative of depends.split(/[,|]/)) {
+    const match = /^\s*(linux-image-[a-z0-9.+-]+)\s*(?:\(\s*=\s*([^)\s]+)\s*\))?\s*$/.exec(alternative);
+    if (match !== null) return match[2] === undefined ? { name: match[1]! } : { name: match[1]!, version: match[2] };
+  }
+  throw new Error(`the kernel metapackage's Depends "${depends}" names no linux-image-* package`);
+}
+
+/** Downloads the recipe's packages (and the kernel the metapackage points at) into `dir`. */
+async function downloadPackages(
+  recipe: GuestRecipe,
+  dir: string,
+): Promise<{ kernelMetapackage: DownloadedPackage; kernel: DownloadedPackage; busybox: DownloadedPackage }> {
+  fs.mkdirSync(dir, { recursive: true });
+  await checkSuite(recipe.suite);
+  await ensureAptKnows([recipe.packages.kernel, recipe.packages.busybox]);
+  await aptDownload(dir, [recipe.packages.kernel, recipe.packages.busybox]);
+  const kernelMetapackage = await downloaded(dir, recipe.packages.kernel);
+  const busybox = await downloaded(dir, recipe.packages.busybox);
+  const depends = (await run("dpkg-deb", ["-f", kernelMetapackage.file, "Depends"])).stdout.trim();
+  const kernelPackage = kernelPackageFromDepends(depends);
+  await aptDownload(dir, [kernelPackage.version === undefined ? kernelPackage.name : `${kernelPackage.name}=${kernelPackage.version}`]);
+  return { kernelMetapackage, kernel: await downloaded(dir, kernelPackage.name), busybox };
+}
+
+const aptEnvironment: NodeJS.ProcessEnv = { ...process.env, LC_ALL: "C", DEBIAN_FRONTEND: "noninteractive" };
+
+/** `apt-get download` as root warns that the `_apt` user cannot write `dir`; letting it write avoids that. */
+async function aptDownload(dir: string, packages: readonly string[]): Promise<void> {
+  fs.chmodSync(dir, 0o777);
+  // apt-get download writes to the working directory.
+  await run("sh", ["-c", 'cd "$1" && shift && exec apt-get download "$@"', "sh", dir, ...packages], { env: aptEnvironment });
+}
+
+/** Runs `apt-get update` once when apt knows none of `packages` yet (fresh machines have no lists). */
+async function ensureAptKnows(packages: readonly string[]): Promise<void> {
+  const known = await run("apt-cache", ["show", ...packages], { env: aptEnvironment, allowFailure: true });
+  if (known.exitCode === 0) return;
+  await run("apt-get", ["update"], { env: aptEnvironment });
+}
+
+/** The guest's packages are this machine's apt's: it must be the recipe's Debian release. */
+async function checkSuite(suite: string): Promise<void> {
+  const osRelease = fs.existsSync("/etc/os-release") ? fs.readFileSync("/etc/os-release", "utf8") : "";
+  const codename = /^VERSION_CODENAME=(.*)$/m.exec(osRelease)?.[1]?.replace(/"/g, "");
+  if (codename !== suite) {
+    throw new Error(
+      `the guest image takes its packages from this machine's apt, which must be Debian ${suite}; /etc/os-release says VERSION_CODENAME=${codename ?? "(none)"}`,
+    );
+  }
+}
+
+async function downloaded(dir: string, name: string): Promise<DownloadedPackage> {
+  const files = fs.readdirSync(dir).filter((file) => file.startsWith(`${name}_`) && file.endsWith(".deb"));
+  if (files.length !== 1) {
+    throw new Error(`expected one downloaded ${name}_*.deb in ${dir}, found ${files.length}: ${files.join(", ") || "none"}`);
+  }
+  const file = path.join(dir, files[0]!);
+  const version = (await run("dpkg-deb", ["-f", file, "Version"])).stdout.trim();
+  return { name, version, file };
+}
+
+/**
+ * Copies the kernel image out of its package to `target` after checking its config builds in
+ * what the guest needs. Only /boot is unpacked: the modules (hundreds of MB) are not needed.
+ * @returns the kernel release, e.g. "6.1.0-41-amd64".
+ */
+async function extractKernel(deb: string, dir: string, target: string): Promise<string> {
+  fs.mkdirSync(dir, { recursive: true });
+  await run("sh", ["-c", 'dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" ./boot', "sh", deb, dir]);
+  const boot = path.join(dir, "boot");
+  const images = fs.readdirSync(boot).filter((file) => file.startsWith("vmlinuz-"));
+  if (images.length !== 1) throw new Error(`expected one /boot/vmlinuz-* in ${path.basename(deb)}, found ${images.join(", ") || "none"}`);
+  const release = images[0]!.slice("vmlinuz-".length);
+  const configFile = path.join(boot, `config-${release}`);
+  const missing = missingKernelOptions(fs.readFileSync(configFile, "utf8"));
+  if (missing.length > 0) {
+    const why = new Map(requiredKernelOptions.map((entry) => [entry.option, entry.why]));
+    throw new Error(
+      `kernel ${release} (${path.basename(deb)}) does not build in ${missing.map((option) => `${option} (${why.get(option)})`).join(", ")}: expected =y in ${configFile}`,
+    );
+  }
+  fs.copyFileSync(path.join(boot, images[0]!), target);
+  return release;
+}
+
+/** Writes the gzip-compressed newc initramfs of `recipe.initramfsEntries`. */
+async function writeInitramfs(recipe: GuestRecipe, busyboxDeb: string, dir: string, target: string): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  await run("dpkg-deb", ["-x", busyboxDeb, dir]);
+  const busybox = fs.readFileSync(path.join(dir, busyboxPathInPackage));
+  const entries: CpioEntry[] = recipe.initramfsEntries.map((entry) => {
+    switch (entry.kind) {
+      case "file":
+        return { ...entry, data: entry.source === "init" ? Buffer.from(recipe.initScript, "utf8") : busybox };
+      case "directory":
+      case "characterDevice":
+        return entry;
+    }
+  });
+  fs.writeFileSync(target, gzipSync(newcArchive(entries), { level: 9 }));
+}
+
+function writeZeros(file: string, bytes: number): void {
+  fs.writeFileSync(file, Buffer.alloc(bytes));
+}
+
+function imageAt(dir: string, manifest: GuestImageManifest): GuestImage {
+  return {
+    key: manifest.key,
+    dir,
+    kernel: path.join(dir, manifest.artifacts.kernel.file),
+    initramfs: path.join(dir, manifest.artifacts.initramfs.file),
+    rootDisk: path.join(dir, manifest.artifacts.rootDisk.file),
+    manifest,
+  };
+}
+
+export function sha256File(file: string): string {
+  return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+}
+
+/** Deletes temporary build directories whose builder is gone (interrupted builds). */
+function removeAbandonedBuilds(cacheDir: string): void {
+  for (const name of fs.readdirSync(cacheDir)) {
+    const match = /^\.build-.*-(\d+)$/.exec(name);
+    if (match !== null && !processAlive(Number(match[1]))) fs.rmSync(path.join(cacheDir, name), { recursive: true, force: true });
+  }
+}
