@@ -109,7 +109,7 @@ async function buildGuestImage(cacheDir: string, recipe: GuestRecipe, write: Wri
     await timed("write initramfs", () =>
       writeInitramfs(recipe, debs.busybox.file, path.join(work, "busybox"), path.join(buildDir, artifactFiles.initramfs)),
     );
-    await timed("write root disk", async () => writeZeros(path.join(buildDir, artifactFiles.rootDisk), recipe.rootDiskBytes));
+    await timed("write root disk", () => Promise.resolve(writeZeros(path.join(buildDir, artifactFiles.rootDisk), recipe.rootDiskBytes)));
 
     const record = (file: string): ArtifactRecord => {
       const full = path.join(buildDir, file);
@@ -171,7 +171,7 @@ export interface DownloadedPackage {
 export function kernelPackageFromDepends(depends: string): { name: string; version?: string } {
   for (const alternative of depends.split(/[,|]/)) {
     const match = /^\s*(linux-image-[a-z0-9.+-]+)\s*(?:\(\s*=\s*([^)\s]+)\s*\))?\s*$/.exec(alternative);
-    if (match !== null) return match[2] === undefined ? { name: match[1]! } : { name: match[1]!, version: match[2] };
+    if (match !== null) return match[2] === undefined ? { name: match[1] } : { name: match[1], version: match[2] };
   }
   throw new Error(`the kernel metapackage's Depends "${depends}" names no linux-image-* package`);
 }
@@ -182,7 +182,7 @@ async function downloadPackages(
   dir: string,
 ): Promise<{ kernelMetapackage: DownloadedPackage; kernel: DownloadedPackage; busybox: DownloadedPackage }> {
   fs.mkdirSync(dir, { recursive: true });
-  await checkSuite(recipe.suite);
+  checkSuite(recipe.suite);
   await ensureAptKnows([recipe.packages.kernel, recipe.packages.busybox]);
   await aptDownload(dir, [recipe.packages.kernel, recipe.packages.busybox]);
   const kernelMetapackage = await downloaded(dir, recipe.packages.kernel);
@@ -210,7 +210,7 @@ async function ensureAptKnows(packages: readonly string[]): Promise<void> {
 }
 
 /** The guest's packages are this machine's apt's: it must be the recipe's Debian release. */
-async function checkSuite(suite: string): Promise<void> {
+function checkSuite(suite: string): void {
   const osRelease = fs.existsSync("/etc/os-release") ? fs.readFileSync("/etc/os-release", "utf8") : "";
   const codename = /^VERSION_CODENAME=(.*)$/m.exec(osRelease)?.[1]?.replace(/"/g, "");
   if (codename !== suite) {
@@ -225,7 +225,7 @@ async function downloaded(dir: string, name: string): Promise<DownloadedPackage>
   if (files.length !== 1) {
     throw new Error(`expected one downloaded ${name}_*.deb in ${dir}, found ${files.length}: ${files.join(", ") || "none"}`);
   }
-  const file = path.join(dir, files[0]!);
+  const file = path.join(dir, files[0]);
   const version = (await run("dpkg-deb", ["-f", file, "Version"])).stdout.trim();
   return { name, version, file };
 }
@@ -241,7 +241,7 @@ async function extractKernel(deb: string, dir: string, target: string): Promise<
   const boot = path.join(dir, "boot");
   const images = fs.readdirSync(boot).filter((file) => file.startsWith("vmlinuz-"));
   if (images.length !== 1) throw new Error(`expected one /boot/vmlinuz-* in ${path.basename(deb)}, found ${images.join(", ") || "none"}`);
-  const release = images[0]!.slice("vmlinuz-".length);
+  const release = images[0].slice("vmlinuz-".length);
   const configFile = path.join(boot, `config-${release}`);
   const missing = missingKernelOptions(fs.readFileSync(configFile, "utf8"));
   if (missing.length > 0) {
@@ -250,7 +250,7 @@ async function extractKernel(deb: string, dir: string, target: string): Promise<
       `kernel ${release} (${path.basename(deb)}) does not build in ${missing.map((option) => `${option} (${why.get(option)})`).join(", ")}: expected =y in ${configFile}`,
     );
   }
-  fs.copyFileSync(path.join(boot, images[0]!), target);
+  fs.copyFileSync(path.join(boot, images[0]), target);
   return release;
 }
 

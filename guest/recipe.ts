@@ -62,7 +62,7 @@ export function missingKernelOptions(kernelConfig: string, required = requiredKe
       .split("\n")
       .map((line) => /^(CONFIG_[A-Za-z0-9_]+)=y$/.exec(line.trim()))
       .filter((match): match is RegExpExecArray => match !== null)
-      .map((match) => match[1]!),
+      .map((match) => match[1]),
   );
   return required.filter((option) => !builtIn.has(option));
 }
@@ -98,7 +98,7 @@ export function findMarker(consoleText: string): Marker | undefined {
   const match = /nova-installer-guest booted uuid=([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) kernel=(\S+)\r?\n/.exec(
     consoleText,
   );
-  return match === null ? undefined : { uuid: match[1]!, kernelRelease: match[2]! };
+  return match === null ? undefined : { uuid: match[1], kernelRelease: match[2] };
 }
 
 /**

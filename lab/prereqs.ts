@@ -16,7 +16,7 @@ const requiredPrograms: readonly { readonly program: string; readonly debianPack
   { program: "mount", debianPackage: "mount" },
 ];
 
-const prereqsScript = path.join(repoRoot, "scripts", "lab-prereqs.sh");
+export const prereqsScript = path.join(repoRoot, "scripts", "lab-prereqs.sh");
 
 async function missingPrograms(): Promise<string[]> {
   const missing: string[] = [];
