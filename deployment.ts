@@ -61,7 +61,9 @@ export function deployNova(settings: StackSettings, passwords: pulumi.Output<Clo
     new ApiService(planned(id).component, { host: controller, service: planned(id), context, passwords, servicesAfter }, { dependsOn: [dependsOn] });
 
   // Facts first: a host whose own name does not resolve fails here, before anything is installed.
-  const facts = Object.fromEntries(settings.hosts.map((host) => [host.name, new HostFacts(`${host.name}-facts`, { connection: target(host).connection })]));
+  const facts = Object.fromEntries(
+    settings.hosts.map((host) => [host.name, new HostFacts(`${host.name}-facts`, { connection: target(host).connection })]),
+  );
 
   const controllerPackages = new HostPackages(
     `${controllerName}-packages`,
@@ -72,7 +74,11 @@ export function deployNova(settings: StackSettings, passwords: pulumi.Output<Clo
   const infrastructureServices = plan.services.filter((service) => service.record.part === "infrastructure");
   const infrastructure =
     infrastructureServices.length > 0
-      ? new ControllerInfrastructure(`${controllerName}-infrastructure`, { host: controller, services: infrastructureServices, passwords }, { dependsOn: [controllerPackages] })
+      ? new ControllerInfrastructure(
+          `${controllerName}-infrastructure`,
+          { host: controller, services: infrastructureServices, passwords },
+          { dependsOn: [controllerPackages] },
+        )
       : undefined;
 
   const databases = new Databases(
@@ -110,7 +116,11 @@ export function deployNova(settings: StackSettings, passwords: pulumi.Output<Clo
 
   const flavors =
     settings.flavors.length > 0
-      ? new Flavors(`${controllerName}-flavors`, { controller, flavors: settings.flavors, adminPassword: passwords.admin, authUrl, region }, { dependsOn: [nova] })
+      ? new Flavors(
+          `${controllerName}-flavors`,
+          { controller, flavors: settings.flavors, adminPassword: passwords.admin, authUrl, region },
+          { dependsOn: [nova] },
+        )
       : undefined;
 
   const computes = settings.computes.map(

@@ -30,7 +30,10 @@ export function parseWrittenBytes(procPidIo: string): number {
 export function parseProcessCpu(procPidStat: string): ProcessCpu {
   const open = procPidStat.indexOf("(");
   const close = procPidStat.lastIndexOf(")");
-  const fields = procPidStat.slice(close + 2).trim().split(/\s+/);
+  const fields = procPidStat
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   // fields[0] is field 3 (state); utime, stime, cutime and cstime are fields 14 to 17.
   const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number);
   if (open < 0 || close < open || ![utime, stime, cutime, cstime].every(Number.isFinite)) {

@@ -59,7 +59,9 @@ export function pairedRatios(numerator: readonly number[], denominator: readonly
 }
 
 export function evaluateTargets(measurements: readonly Measurement[], targets: readonly Target[]): TargetResult[] {
-  const samplesOf = new Map(measurements.filter((measurement) => measurement.samples.length > 0).map((measurement) => [measurement.id, measurement.samples]));
+  const samplesOf = new Map(
+    measurements.filter((measurement) => measurement.samples.length > 0).map((measurement) => [measurement.id, measurement.samples]),
+  );
   const samples = (id: string): readonly number[] => {
     const value = samplesOf.get(id);
     if (value === undefined) throw new Error(`target refers to unmeasured ${id}`);
@@ -122,7 +124,9 @@ export function renderMarkdown(report: BenchReport): string {
     "# Benchmark results",
     "",
     `Produced by \`bench/run.sh${report.mode === "quick" ? " --quick" : ""}${report.addsOnly ? " --adds-only" : ""}\` on ${report.date.slice(0, 10)}: ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memoryGiB} GiB.` +
-      (report.mode === "quick" ? " **Quick mode: one run of each, smaller labs, hosts started with their packages installed; figures prove the script works, they are not results.**" : "") +
+      (report.mode === "quick"
+        ? " **Quick mode: one run of each, smaller labs, hosts started with their packages installed; figures prove the script works, they are not results.**"
+        : "") +
       (report.addsOnly ? " Adds only: the adds and their hosts' floors, on a lab converged once first; the other figures were not taken." : ""),
     "",
     ...(report.stoppedBy === undefined ? [] : [`**The run stopped early: ${report.stoppedBy}.** What it measured before is below.`, ""]),

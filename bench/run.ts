@@ -92,7 +92,10 @@ class Bench {
   ) {
     this.cpuLog = path.join(logDir, "cpu.tsv");
     fs.mkdirSync(logDir, { recursive: true });
-    fs.writeFileSync(this.cpuLog, "label\tseconds\tmachine_cpu_seconds\tpulumi_cpu_seconds\tcpu_wait_seconds\tdisk_wait_seconds\tdisk_stall_seconds\n");
+    fs.writeFileSync(
+      this.cpuLog,
+      "label\tseconds\tmachine_cpu_seconds\tpulumi_cpu_seconds\tcpu_wait_seconds\tdisk_wait_seconds\tdisk_stall_seconds\n",
+    );
     process.env.NOVA_INSTALLER_STATE = this.stateDir;
     this.context = labContext({ spec, stateDir: path.join(this.stateDir, "lab"), write: (line) => log(line.trim()), hostStart });
   }
@@ -126,7 +129,10 @@ class Bench {
    * two cores, and every measurement restarts them anyway. Bounded.
    */
   async settled(): Promise<void> {
-    const units = installedServices("controller", true).filter((id) => serviceCatalog[id].part === "infrastructure").flatMap((id) => profile.services[id].units).join(" ");
+    const units = installedServices("controller", true)
+      .filter((id) => serviceCatalog[id].part === "infrastructure")
+      .flatMap((id) => profile.services[id].units)
+      .join(" ");
     const wait = `for unit in ${units}; do systemctl is-enabled -q "$unit" 2>/dev/null || continue; until systemctl is-active -q "$unit" || systemctl is-failed -q "$unit"; do sleep 1; done; done`;
     await Promise.all(
       this.inventory.hosts.map((host) => runCommand(this.endpoint(host.name), `timeout 300 bash -c '${wait}' || true`, { timeoutMs: 330_000 })),
@@ -143,7 +149,9 @@ class Bench {
         const result = await runCommand(this.endpoint(host.name), query, { timeoutMs: 60_000 });
         const count = Number(result.stdout.trim());
         if (count !== (installed ? packages.length : 0)) {
-          throw new Error(`${host.name}: ${count} of its ${packages.length} packages installed, expected ${installed ? "all" : "none"} (hosts start ${this.context.hostStart})`);
+          throw new Error(
+            `${host.name}: ${count} of its ${packages.length} packages installed, expected ${installed ? "all" : "none"} (hosts start ${this.context.hostStart})`,
+          );
         }
       }),
     );
@@ -162,7 +170,11 @@ class Bench {
     log(`sync took ${synced.toFixed(1)} s`);
     const result = await untilQuiet({ atMostBusy: 0.2, windowSeconds: 5, timeoutSeconds: 240 });
     const busy = `${(result.busy * 100).toFixed(0)}% of the cores busy or waiting on the disk`;
-    log(result.quiet ? `quiet after ${result.waitedSeconds.toFixed(0)} s (${busy})` : `still ${busy} after ${result.waitedSeconds.toFixed(0)} s; measuring anyway`);
+    log(
+      result.quiet
+        ? `quiet after ${result.waitedSeconds.toFixed(0)} s (${busy})`
+        : `still ${busy} after ${result.waitedSeconds.toFixed(0)} s; measuring anyway`,
+    );
   }
 
   /**
@@ -185,7 +197,8 @@ class Bench {
       }
     };
     const top = topConsumers(processesBefore, processesAfter, { byCpu: 15, byWrites: 5 }).map(
-      (consumer) => `${consumer.seconds.toFixed(1)}\t${consumer.writtenMiB.toFixed(1)}\t${consumer.pid}\t${consumer.name}\t${commandLine(consumer.pid)}`,
+      (consumer) =>
+        `${consumer.seconds.toFixed(1)}\t${consumer.writtenMiB.toFixed(1)}\t${consumer.pid}\t${consumer.name}\t${commandLine(consumer.pid)}`,
     );
     fs.writeFileSync(path.join(this.logDir, `${label}.top.tsv`), ["cpu_seconds\twritten_mib\tpid\tname\tcommand", ...top, ""].join("\n"));
     const [machine, children] = [after.machine - before.machine, after.children - before.children].map((ticks) => ticks / ticksPerSecond);
@@ -218,7 +231,8 @@ class Bench {
     const run = await runPulumi(args);
     const logFile = path.join(this.logDir, `${label}.log`);
     fs.writeFileSync(logFile, `$ pulumi ${args.join(" ")}\n${run.stdout}${run.stderr}`);
-    if (run.exitCode !== 0) throw new Error(`pulumi ${args[0]} failed (exit ${run.exitCode}); its output is in ${logFile}:\n${run.stderr || run.stdout.slice(-3000)}`);
+    if (run.exitCode !== 0)
+      throw new Error(`pulumi ${args[0]} failed (exit ${run.exitCode}); its output is in ${logFile}:\n${run.stderr || run.stdout.slice(-3000)}`);
   }
 
   /**
@@ -226,7 +240,9 @@ class Bench {
    * jobs, nova-compute), kept next to the add's output.
    */
   async keepComputeLog(label: string, name: string): Promise<void> {
-    const result = await runCommand(this.endpoint(name), "journalctl -b --no-pager -o short-precise; tail -n 400 /var/log/nova/nova-compute.log", { timeoutMs: 60_000 });
+    const result = await runCommand(this.endpoint(name), "journalctl -b --no-pager -o short-precise; tail -n 400 /var/log/nova/nova-compute.log", {
+      timeoutMs: 60_000,
+    });
     fs.writeFileSync(path.join(this.logDir, `${label}.journal.log`), result.stdout + result.stderr);
   }
 
@@ -247,8 +263,11 @@ class Bench {
       label,
       () =>
         new Promise<void>((resolve, reject) =>
-          execFile("bash", [path.join(__dirname, "guide-baseline.sh"), inventoryFile], { env: { ...process.env, BENCH_PASSWORDS_FILE: passwordsFile }, maxBuffer: 256 * 1024 * 1024 }, (error, _stdout, stderr) =>
-            error ? reject(new Error(`guide baseline failed: ${stderr.slice(-3000)}`)) : resolve(),
+          execFile(
+            "bash",
+            [path.join(__dirname, "guide-baseline.sh"), inventoryFile],
+            { env: { ...process.env, BENCH_PASSWORDS_FILE: passwordsFile }, maxBuffer: 256 * 1024 * 1024 },
+            (error, _stdout, stderr) => (error ? reject(new Error(`guide baseline failed: ${stderr.slice(-3000)}`)) : resolve()),
           ),
         ),
     );
@@ -326,7 +345,11 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
     const samples: number[] = [];
     for (let run = 0; run < runs; run++) {
       await this.quiet();
-      samples.push(await this.measured(`preview-${run + 1}`, () => this.pulumiLogged(`preview-${run + 1}`, ["preview", "--diff", "--non-interactive", "--stack", this.stack])));
+      samples.push(
+        await this.measured(`preview-${run + 1}`, () =>
+          this.pulumiLogged(`preview-${run + 1}`, ["preview", "--diff", "--non-interactive", "--stack", this.stack]),
+        ),
+      );
     }
     await pulumiOrThrow(["config", "rm", "--stack", this.stack, "configOverrides"]);
     return samples;
@@ -344,7 +367,10 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
     const [name, twin] = [`compute${computes + 1}`, `compute${computes + 2}`];
     const [addLabel, floorLabel] = [`add-${computes}-${run}`, `host-floor-${computes}-${run}`];
     this.inventory = await labUp(this.context, computes + 2);
-    const without = (...names: string[]): Inventory => ({ ...this.inventory, hosts: this.inventory.hosts.filter((host) => !names.includes(host.name)) });
+    const without = (...names: string[]): Inventory => ({
+      ...this.inventory,
+      hosts: this.inventory.hosts.filter((host) => !names.includes(host.name)),
+    });
     await this.writeStack(without(twin));
     await this.quiet();
     let add = 0;
@@ -435,16 +461,36 @@ async function measure(options: Options, logDir: string): Promise<{ measurements
   const lab = (count: number) => `1 controller + ${count} computes`;
   const measurement = (id: string, label: string, bound: string): Measurement => ({ id, label, samples: all[id] ?? [], bound });
   const measurements = [
-    measurement("converge", `cold converge, pulumi up (${lab(computes)})`, "the controller's chain: its package installation (sharing the cores with the computes'), Keystone's bootstrap and registration, then the service starts; the other config and schema steps run alongside"),
+    measurement(
+      "converge",
+      `cold converge, pulumi up (${lab(computes)})`,
+      "the controller's chain: its package installation (sharing the cores with the computes'), Keystone's bootstrap and registration, then the service starts; the other config and schema steps run alongside",
+    ),
     measurement("baseline", `the install guide by hand, sequential (${lab(computes)})`, "every step one after another, each host in turn"),
-    measurement("floor", `floor: packages on every host at once + database syncs (${lab(computes)})`, "apt/dpkg on the controller and the syncs' schema migrations"),
+    measurement(
+      "floor",
+      `floor: packages on every host at once + database syncs (${lab(computes)})`,
+      "apt/dpkg on the controller and the syncs' schema migrations",
+    ),
     measurement(`noop-${computes}`, `no-op pulumi up (${lab(computes)})`, "engine start, the program and one diff per step; no SSH"),
     measurement(`noop-${moreComputes}`, `no-op pulumi up (${lab(moreComputes)})`, "as above, a few more steps"),
     measurement("preview", "pulumi preview --diff after a one-key change", "engine start and the program; no SSH"),
-    measurement(`add-${computes}`, `add one compute to ${lab(computes)}`, "the new host's package installation (its floor), then about 14 s that do not shrink: engine and program, facts, nova-compute's first start, discover_hosts"),
+    measurement(
+      `add-${computes}`,
+      `add one compute to ${lab(computes)}`,
+      "the new host's package installation (its floor), then about 14 s that do not shrink: engine and program, facts, nova-compute's first start, discover_hosts",
+    ),
     measurement(`add-${moreComputes}`, `add one compute to ${lab(moreComputes)}`, "as above"),
-    measurement(`host-floor-${computes}`, `floor of the compute added to ${lab(computes)}: its packages alone, on a twin host, alongside the add`, "apt/dpkg"),
-    measurement(`host-floor-${moreComputes}`, `floor of the compute added to ${lab(moreComputes)}: its packages alone, on a twin host, alongside the add`, "apt/dpkg"),
+    measurement(
+      `host-floor-${computes}`,
+      `floor of the compute added to ${lab(computes)}: its packages alone, on a twin host, alongside the add`,
+      "apt/dpkg",
+    ),
+    measurement(
+      `host-floor-${moreComputes}`,
+      `floor of the compute added to ${lab(moreComputes)}: its packages alone, on a twin host, alongside the add`,
+      "apt/dpkg",
+    ),
   ];
   return { measurements, ...(stoppedBy === undefined ? {} : { stoppedBy }) };
 }
@@ -453,10 +499,27 @@ function targets(options: Options): Target[] {
   return [
     { label: "cold converge / guide baseline", of: ["converge", "baseline"], atMost: 0.8, unit: "x" },
     { label: `no-op pulumi up, ${options.computes} computes`, of: [`noop-${options.computes}`], atMost: 10, unit: "s" },
-    { label: `no-op growth, ${options.computes} -> ${options.moreComputes} computes`, of: [`noop-${options.moreComputes}`, `noop-${options.computes}`], atMost: 1.2, unit: "x" },
+    {
+      label: `no-op growth, ${options.computes} -> ${options.moreComputes} computes`,
+      of: [`noop-${options.moreComputes}`, `noop-${options.computes}`],
+      atMost: 1.2,
+      unit: "x",
+    },
     { label: "preview after a one-key change", of: ["preview"], atMost: 8, unit: "s" },
-    { label: `add one compute (to ${options.computes}) / that host's floor`, of: [`add-${options.computes}`, `host-floor-${options.computes}`], atMost: 1.2, unit: "x", paired: true },
-    { label: `add one compute (to ${options.moreComputes}) / that host's floor`, of: [`add-${options.moreComputes}`, `host-floor-${options.moreComputes}`], atMost: 1.2, unit: "x", paired: true },
+    {
+      label: `add one compute (to ${options.computes}) / that host's floor`,
+      of: [`add-${options.computes}`, `host-floor-${options.computes}`],
+      atMost: 1.2,
+      unit: "x",
+      paired: true,
+    },
+    {
+      label: `add one compute (to ${options.moreComputes}) / that host's floor`,
+      of: [`add-${options.moreComputes}`, `host-floor-${options.moreComputes}`],
+      atMost: 1.2,
+      unit: "x",
+      paired: true,
+    },
   ];
 }
 
@@ -469,7 +532,11 @@ async function main(): Promise<void> {
       default: false,
       describe: "Only the adds and their host floors (a lab converged once first, not timed as a figure): the faster loop for that figure",
     })
-    .option("out", { type: "string", default: path.join(__dirname), describe: "Directory for RESULTS.md, results.json and logs/ (each timed pulumi run's output)" })
+    .option("out", {
+      type: "string",
+      default: path.join(__dirname),
+      describe: "Directory for RESULTS.md, results.json and logs/ (each timed pulumi run's output)",
+    })
     .strict()
     .parseAsync();
   const sizes = argv.quick ? { runs: 1, quick: true, computes: 1, moreComputes: 2 } : { runs: argv.runs, quick: false, computes: 2, moreComputes: 4 };

@@ -120,8 +120,6 @@ export interface ServiceRecord {
   readonly afterStart?: ClientStep;
 }
 
-
-
 /** The database's URL (no password: it names the credentials file). */
 export function databaseUrlOf(access: DatabaseAccess, controllerHost: string, database: string): string {
   return databaseUrl(access.user, controllerHost, database, access.credentialsFile);
@@ -133,8 +131,18 @@ function access<User extends string>(user: User, databases: readonly ServiceData
 }
 
 /** A Keystone user named after its service, with the password of the same name; the entity too unless told otherwise. */
-function keystoneUser<User extends string>(user: User, entry: { readonly type: string; readonly description: string; readonly name?: string; readonly path?: string }) {
-  return { user, password: user, name: entry.name ?? user, type: entry.type, description: entry.description, path: entry.path ?? "" } satisfies KeystoneEntry;
+function keystoneUser<User extends string>(
+  user: User,
+  entry: { readonly type: string; readonly description: string; readonly name?: string; readonly path?: string },
+) {
+  return {
+    user,
+    password: user,
+    name: entry.name ?? user,
+    type: entry.type,
+    description: entry.description,
+    path: entry.path ?? "",
+  } satisfies KeystoneEntry;
 }
 
 const novaDatabase = access("nova", [
@@ -150,7 +158,13 @@ function accounts<User extends string>(user: User, keystone: Parameters<typeof k
 
 /** Every service, in installation order. */
 export const serviceCatalog = {
-  mariadb: { title: "MariaDB", role: "controller", part: "infrastructure", component: "infrastructure", ports: [{ port: 3306, listener: "MariaDB" }] },
+  mariadb: {
+    title: "MariaDB",
+    role: "controller",
+    part: "infrastructure",
+    component: "infrastructure",
+    ports: [{ port: 3306, listener: "MariaDB" }],
+  },
   rabbitmq: {
     title: "RabbitMQ",
     role: "controller",
@@ -159,7 +173,13 @@ export const serviceCatalog = {
     ports: [{ port: 5672, listener: "RabbitMQ" }],
     passwords: ["rabbit"],
   },
-  memcached: { title: "memcached", role: "controller", part: "infrastructure", component: "infrastructure", ports: [{ port: 11211, listener: "memcached" }] },
+  memcached: {
+    title: "memcached",
+    role: "controller",
+    part: "infrastructure",
+    component: "infrastructure",
+    ports: [{ port: 11211, listener: "memcached" }],
+  },
   keystone: {
     title: "Keystone",
     role: "controller",
@@ -183,7 +203,11 @@ export const serviceCatalog = {
     ...accounts("glance", { type: "image", description: "OpenStack Image" }),
     component: "image",
     schema: { id: "schema", description: "sync the glance database", script: (): string => asServiceUser("glance", ["glance-manage", "db_sync"]) },
-    afterStart: { id: "test-image", description: "upload test image 'tiny'", script: (context: StepContext): string => testImageScript(context.authUrl, context.region, "tiny") },
+    afterStart: {
+      id: "test-image",
+      description: "upload test image 'tiny'",
+      script: (context: StepContext): string => testImageScript(context.authUrl, context.region, "tiny"),
+    },
   },
   neutron: {
     title: "Networking API",
@@ -197,7 +221,15 @@ export const serviceCatalog = {
       id: "schema",
       description: "upgrade the neutron database",
       script: (): string =>
-        asServiceUser("neutron", ["neutron-db-manage", "--config-file", "/etc/neutron/neutron.conf", "--config-file", "/etc/neutron/plugins/ml2/ml2_conf.ini", "upgrade", "head"]),
+        asServiceUser("neutron", [
+          "neutron-db-manage",
+          "--config-file",
+          "/etc/neutron/neutron.conf",
+          "--config-file",
+          "/etc/neutron/plugins/ml2/ml2_conf.ini",
+          "upgrade",
+          "head",
+        ]),
       timeoutSeconds: 1800,
     },
     // The API answers; where the profile says so, port listings too (Nova's first request).
@@ -217,7 +249,11 @@ export const serviceCatalog = {
     ...accounts("placement", { type: "placement", description: "Placement API" }),
     overrides: { configKey: "placement", file: "placement-conf" },
     component: "placement",
-    schema: { id: "schema", description: "sync the placement database", script: (): string => asServiceUser("placement", ["placement-manage", "db", "sync"]) },
+    schema: {
+      id: "schema",
+      description: "sync the placement database",
+      script: (): string => asServiceUser("placement", ["placement-manage", "db", "sync"]),
+    },
   },
   nova: {
     title: "Nova",

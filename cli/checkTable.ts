@@ -34,7 +34,11 @@ export function formatCheckTable(rows: readonly CheckRow[]): string {
   const line = (host: string, check: string, result: string, detail: string): string =>
     `${host.padEnd(hostWidth)}  ${check.padEnd(checkWidth)}  ${result.padEnd(6)}  ${detail}`.trimEnd();
   const counts = (["OK", "WARN", "FAIL"] as const).map((result) => `${rows.filter((row) => row.result === result).length} ${result}`);
-  return [line("HOST", "CHECK", "RESULT", "DETAIL"), ...rows.map((row) => line(row.host, row.check, row.result, row.detail)), counts.join(", ")].join("\n") + "\n";
+  return (
+    [line("HOST", "CHECK", "RESULT", "DETAIL"), ...rows.map((row) => line(row.host, row.check, row.result, row.detail)), counts.join(", ")].join(
+      "\n",
+    ) + "\n"
+  );
 }
 
 /** 0 unless a check failed. */
@@ -45,7 +49,12 @@ export function exitCodeOf(rows: readonly CheckRow[]): number {
 /** The message of a thrown value, first line only (tables stay one line per check). */
 export function errorDetail(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.split("\n").find((line) => line.trim() !== "")?.trim() ?? "unknown error";
+  return (
+    message
+      .split("\n")
+      .find((line) => line.trim() !== "")
+      ?.trim() ?? "unknown error"
+  );
 }
 
 /** Reads a table `formatCheckTable` printed back into rows (for scripts and tests). */
@@ -83,11 +92,7 @@ export function checkCommand(spec: CheckCommandSpec): CommandModule<object, { st
   return {
     command: spec.command,
     describe: spec.describe,
-    builder: (args) =>
-      args
-        .option("stack", stackOption)
-        .example(`$0 ${spec.command} --stack prod`, spec.example)
-        .epilog(spec.epilog),
+    builder: (args) => args.option("stack", stackOption).example(`$0 ${spec.command} --stack prod`, spec.example).epilog(spec.epilog),
     handler: async (options) => {
       try {
         const rows = await spec.run(await readStackConfig(options.stack, { passwords: "stand-in" }));

@@ -42,7 +42,14 @@ export interface ControllerPort {
 /** Every port of the catalog's controller services, in the catalog's order. */
 export const controllerPorts: readonly ControllerPort[] = serviceIds.flatMap((id) => {
   const record = serviceRecord(id);
-  return record.role === "controller" ? record.ports.map((port) => ({ port: port.port, service: port.listener, part: record.part, foundThroughCatalog: record.foundThroughCatalog ?? false })) : [];
+  return record.role === "controller"
+    ? record.ports.map((port) => ({
+        port: port.port,
+        service: port.listener,
+        part: record.part,
+        foundThroughCatalog: record.foundThroughCatalog ?? false,
+      }))
+    : [];
 });
 
 // ---- the probe -------------------------------------------------------------------------------
@@ -155,7 +162,11 @@ export function checkHostname(host: HostConfig, hostname: string): Omit<CheckRow
   // Nova registers the compute service and hypervisor under the host's own name.
   return actual === host.name
     ? { check: "hostname", result: "OK", detail: actual }
-    : { check: "hostname", result: "FAIL", detail: `the host calls itself ${JSON.stringify(actual)}; the stack names it ${host.name} (Nova registers it under its own name)` };
+    : {
+        check: "hostname",
+        result: "FAIL",
+        detail: `the host calls itself ${JSON.stringify(actual)}; the stack names it ${host.name} (Nova registers it under its own name)`,
+      };
 }
 
 export function checkResolution(hosts: readonly HostConfig[], resolved: Record<string, string | undefined>): Omit<CheckRow, "host"> {
@@ -164,7 +175,11 @@ export function checkResolution(hosts: readonly HostConfig[], resolved: Record<s
     .filter((host) => resolved[host.name] !== undefined && resolved[host.name] !== host.address)
     .map((host) => `${host.name} -> ${resolved[host.name]} (stack: ${host.address})`);
   if (missing.length > 0) {
-    return { check: "resolve", result: "FAIL", detail: `does not resolve ${missing.join(", ")} (add them to /etc/hosts or DNS)${elsewhere.length > 0 ? `; ${elsewhere.join(", ")}` : ""}` };
+    return {
+      check: "resolve",
+      result: "FAIL",
+      detail: `does not resolve ${missing.join(", ")} (add them to /etc/hosts or DNS)${elsewhere.length > 0 ? `; ${elsewhere.join(", ")}` : ""}`,
+    };
   }
   if (elsewhere.length > 0) {
     return { check: "resolve", result: "WARN", detail: elsewhere.join(", ") };
@@ -177,7 +192,11 @@ export function checkClock(offsetSeconds: number, uncertaintySeconds: number, to
   const direction = offsetSeconds >= 0 ? "ahead of" : "behind";
   const detail = `${Math.abs(offsetSeconds).toFixed(2)} s ${direction} this machine (±${uncertaintySeconds.toFixed(2)} s)`;
   if (Math.abs(offsetSeconds) - uncertaintySeconds > toleranceSeconds) {
-    return { check: "clock", result: "FAIL", detail: `${detail}; tolerance ${toleranceSeconds} s (Keystone tokens and service heartbeats need synchronized clocks)` };
+    return {
+      check: "clock",
+      result: "FAIL",
+      detail: `${detail}; tolerance ${toleranceSeconds} s (Keystone tokens and service heartbeats need synchronized clocks)`,
+    };
   }
   return { check: "clock", result: "OK", detail };
 }
@@ -238,7 +257,11 @@ export function checkPorts(state: ControllerState, listening: ReadonlySet<number
       continue;
     }
     if (!installers) {
-      if (!open) problems.push({ result: "FAIL", text: `${port} (${service}) not listening: prerequisites is off, so the operator's ${service} must run here` });
+      if (!open)
+        problems.push({
+          result: "FAIL",
+          text: `${port} (${service}) not listening: prerequisites is off, so the operator's ${service} must run here`,
+        });
     } else if (state === "not deployed" && open) {
       problems.push({ result: "FAIL", text: `${port} (${service}) already in use by another program` });
     } else if (state === "running" && !open) {
@@ -252,7 +275,11 @@ export function checkPorts(state: ControllerState, listening: ReadonlySet<number
   if (problems.length === 0) {
     return { check: "ports", result: "OK", detail: summary };
   }
-  return { check: "ports", result: worst(...problems.map((problem) => problem.result)), detail: `${state}: ${problems.map((problem) => problem.text).join("; ")}` };
+  return {
+    check: "ports",
+    result: worst(...problems.map((problem) => problem.result)),
+    detail: `${state}: ${problems.map((problem) => problem.text).join("; ")}`,
+  };
 }
 
 // ---- putting it together ---------------------------------------------------------------------
@@ -301,7 +328,9 @@ export function hostChecks(config: StackConfig, host: HostConfig, probe: HostPro
   if (host.role === "compute") {
     rows.push(row(checkVirtualization(config, parseVirtualization(sections["virtualization"] ?? ""))));
   } else {
-    rows.push(row(checkPorts(parseControllerState(sections["nova-api"] ?? ""), parseListeningPorts(sections["listening"] ?? ""), config.prerequisites)));
+    rows.push(
+      row(checkPorts(parseControllerState(sections["nova-api"] ?? ""), parseListeningPorts(sections["listening"] ?? ""), config.prerequisites)),
+    );
   }
   return rows;
 }
@@ -310,7 +339,14 @@ export function hostChecks(config: StackConfig, host: HostConfig, probe: HostPro
 async function probeHost(config: StackConfig, host: HostConfig): Promise<HostProbe> {
   const endpoint = endpointOf(config, host);
   try {
-    const probe = await runCommand(endpoint, doctorProbeScript(config.hosts.map((entry) => entry.name), novaApiUnit(config)), { timeoutMs: 60_000 });
+    const probe = await runCommand(
+      endpoint,
+      doctorProbeScript(
+        config.hosts.map((entry) => entry.name),
+        novaApiUnit(config),
+      ),
+      { timeoutMs: 60_000 },
+    );
     const before = Date.now() / 1000;
     const clock = await runCommand(endpoint, "date +%s.%N", { timeoutMs: 30_000 });
     const after = Date.now() / 1000;
@@ -330,7 +366,14 @@ export async function runDoctor(config: StackConfig): Promise<CheckRow[]> {
   try {
     accessSync(config.sshPrivateKeyPath, constants.R_OK);
   } catch (error) {
-    return [{ host: "(local)", check: "ssh key", result: "FAIL", detail: `cannot read nova-installer:sshPrivateKeyPath ${config.sshPrivateKeyPath}: ${errorDetail(error)}` }];
+    return [
+      {
+        host: "(local)",
+        check: "ssh key",
+        result: "FAIL",
+        detail: `cannot read nova-installer:sshPrivateKeyPath ${config.sshPrivateKeyPath}: ${errorDetail(error)}`,
+      },
+    ];
   }
   const probes = await Promise.all(config.hosts.map((host) => probeHost(config, host)));
   return config.hosts.flatMap((host, index) => hostChecks(config, host, probes[index]));

@@ -73,7 +73,11 @@ export interface TrustDecision {
  * What `hosts trust` does with the key a host presents. Pure: the only inputs are the pinned
  * key, the presented key and the fingerprint the operator gave (verbatim, surrounding blanks aside).
  */
-export function decideTrust(host: Pick<HostConfig, "name" | "hostPublicKey">, presented: PresentedHostKey, givenFingerprint: string | undefined): TrustDecision {
+export function decideTrust(
+  host: Pick<HostConfig, "name" | "hostPublicKey">,
+  presented: PresentedHostKey,
+  givenFingerprint: string | undefined,
+): TrustDecision {
   const fingerprints = { pinnedFingerprint: pinnedFingerprint(host), presentedFingerprint: presented.fingerprint };
   if (isPinned(host, presented)) {
     return { outcome: "already trusted", ...fingerprints };
@@ -97,7 +101,13 @@ export interface TrustReport {
 const verifyHint = "verify it out of band (for example on the host's console: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub)";
 
 /** What `hosts trust` prints for a decision (for "trust": once the key is stored). */
-export function trustReport(host: HostConfig, hostIndex: number, stack: string, decision: TrustDecision, givenFingerprint: string | undefined): TrustReport {
+export function trustReport(
+  host: HostConfig,
+  hostIndex: number,
+  stack: string,
+  decision: TrustDecision,
+  givenFingerprint: string | undefined,
+): TrustReport {
   const where = `${host.name} (${host.address}:${host.port})`;
   const both = [`  pinned:    ${decision.pinnedFingerprint}`, `  presented: ${decision.presentedFingerprint}`];
   const command = `  ${trustCommandLine(host.name, stack, decision.presentedFingerprint)}`;
@@ -129,7 +139,9 @@ export function trustReport(host: HostConfig, hostIndex: number, stack: string, 
     case "trust":
       return {
         exitCode: 0,
-        text: lines(`${where}: host key ${decision.pinnedFingerprint} -> ${decision.presentedFingerprint}, stored in ${hostPublicKeyConfigPath(hostIndex)} of stack ${stack}`),
+        text: lines(
+          `${where}: host key ${decision.pinnedFingerprint} -> ${decision.presentedFingerprint}, stored in ${hostPublicKeyConfigPath(hostIndex)} of stack ${stack}`,
+        ),
       };
   }
 }
@@ -138,7 +150,9 @@ export function trustReport(host: HostConfig, hostIndex: number, stack: string, 
 export function findHost(config: Pick<StackConfig, "hosts">, name: string): { host: HostConfig; index: number } {
   const index = config.hosts.findIndex((host) => host.name === name);
   if (index < 0) {
-    throw new Error(`${configNamespace}:hosts has no host named ${JSON.stringify(name)}; the stack's hosts are ${config.hosts.map((host) => host.name).join(", ")}`);
+    throw new Error(
+      `${configNamespace}:hosts has no host named ${JSON.stringify(name)}; the stack's hosts are ${config.hosts.map((host) => host.name).join(", ")}`,
+    );
   }
   return { host: config.hosts[index], index };
 }
@@ -160,7 +174,9 @@ async function trustHostKey(stack: string, name: string, givenFingerprint: strin
     // Read back the way `pulumi up` reads it: the write must leave a stack that validates and pins the new key.
     const stored = findHost(await readStackConfig(stack, { passwords: "stand-in" }), name).host;
     if (!isPinned(stored, presented)) {
-      throw new Error(`${hostPublicKeyConfigPath(index)} of stack ${stack} does not hold the new key after writing it (it reads ${JSON.stringify(stored.hostPublicKey)})`);
+      throw new Error(
+        `${hostPublicKeyConfigPath(index)} of stack ${stack} does not hold the new key after writing it (it reads ${JSON.stringify(stored.hostPublicKey)})`,
+      );
     }
   }
   return trustReport(host, index, stack, decision, givenFingerprint);
@@ -196,7 +212,11 @@ export function formatHostKeyTable(rows: readonly HostKeyRow[], stack: string): 
   const header = ["HOST", "ADDRESS", "PINNED", "PRESENTED", "STATE"];
   const cells = rows.map((row) => [row.host, row.endpoint, row.pinned, row.presented, row.detail ? `${row.state} (${row.detail})` : row.state]);
   const widths = header.map((title, column) => Math.max(title.length, ...cells.map((cell) => cell[column].length)));
-  const line = (cell: readonly string[]): string => cell.map((text, column) => text.padEnd(widths[column])).join("  ").trimEnd();
+  const line = (cell: readonly string[]): string =>
+    cell
+      .map((text, column) => text.padEnd(widths[column]))
+      .join("  ")
+      .trimEnd();
   const changed = rows.filter((row) => row.state === "CHANGED");
   const advice =
     changed.length === 0
@@ -219,10 +239,7 @@ export function hostKeyTableExitCode(rows: readonly HostKeyRow[]): number {
 async function hostKeyRows(config: Pick<StackConfig, "hosts">): Promise<HostKeyRow[]> {
   return Promise.all(
     config.hosts.map(async (host) =>
-      hostKeyRow(
-        host,
-        await fetchPresentedHostKey(host.address, host.port).catch((error: unknown) => ({ error: errorDetail(error) })),
-      ),
+      hostKeyRow(host, await fetchPresentedHostKey(host.address, host.port).catch((error: unknown) => ({ error: errorDetail(error) }))),
     ),
   );
 }

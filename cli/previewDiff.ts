@@ -96,7 +96,7 @@ export function resourceChanges(preview: PreviewJson): ResourceChange[] {
       operation,
       host: typeof connection?.hostName === "string" ? connection.hostName : "-",
       component: isComponent && parent ? parent.name : "-",
-      componentType: isComponent ? parentType.split(":").pop() ?? parentType : "-",
+      componentType: isComponent ? (parentType.split(":").pop() ?? parentType) : "-",
       description: typeof inputs["description"] === "string" ? inputs["description"] : "",
     });
   }
@@ -249,7 +249,11 @@ export interface FileChange {
  * @param deployed contents in the state by `fileKey`
  * @param rendered renders the new content of a file, throwing when it cannot
  */
-export function fileChanges(changes: readonly ResourceChange[], deployed: ReadonlyMap<string, string>, rendered: (host: string, path: string) => string): FileChange[] {
+export function fileChanges(
+  changes: readonly ResourceChange[],
+  deployed: ReadonlyMap<string, string>,
+  rendered: (host: string, path: string) => string,
+): FileChange[] {
   return changes
     .filter((change) => change.description.startsWith(writePrefix))
     .map((change): FileChange => {
@@ -266,7 +270,9 @@ export function fileChanges(changes: readonly ResourceChange[], deployed: Readon
         return { ...base, note: `cannot render the new content: ${(error as Error).message.split("\n")[0]}` };
       }
       const settings = iniDiff(before, after);
-      return settings.length > 0 ? { ...base, settings } : { ...base, settings, note: "no setting changes (the step's script or file attributes do)" };
+      return settings.length > 0
+        ? { ...base, settings }
+        : { ...base, settings, note: "no setting changes (the step's script or file attributes do)" };
     });
 }
 
@@ -300,7 +306,10 @@ export function previewMarkdown(report: PreviewReport): string {
     return lines.join("\n");
   }
   const total = countBy(changes, () => "all").get("all")!;
-  lines.push(`**${changes.length} step${changes.length === 1 ? "" : "s"} to change**: ${operations.map((operation) => `${total[operation]} to ${operation}`).join(", ")}.`, "");
+  lines.push(
+    `**${changes.length} step${changes.length === 1 ? "" : "s"} to change**: ${operations.map((operation) => `${total[operation]} to ${operation}`).join(", ")}.`,
+    "",
+  );
 
   lines.push("### Per host", "", "| host | create | update | replace | delete |", "|---|---:|---:|---:|---:|");
   for (const [host, counts] of [...countBy(changes, (change) => change.host)].sort(([a], [b]) => a.localeCompare(b))) {

@@ -43,7 +43,13 @@ export function readLocks(directory: string): StackLock[] {
     .map((entry) => {
       const file = path.join(directory, entry);
       const content = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<StackLock>;
-      return { file, pid: Number(content.pid), hostname: String(content.hostname), username: String(content.username), timestamp: String(content.timestamp) };
+      return {
+        file,
+        pid: Number(content.pid),
+        hostname: String(content.hostname),
+        username: String(content.username),
+        timestamp: String(content.timestamp),
+      };
     });
 }
 
@@ -95,7 +101,8 @@ async function recoverStack(stack: string, options: { force: boolean; write: (li
   const exported = await pulumiOrThrow(["stack", "export", "--stack", stack]);
   const pending = pendingOperations(exported.stdout);
   if (pending.length > 0) {
-    for (const operation of pending) options.write(`interrupted while ${operation.type}: ${operation.urn.split("::").pop()}; it runs again on the next pulumi up`);
+    for (const operation of pending)
+      options.write(`interrupted while ${operation.type}: ${operation.urn.split("::").pop()}; it runs again on the next pulumi up`);
     await pulumiOrThrow(["refresh", "--yes", "--skip-preview", "--clear-pending-creates", "--non-interactive", "--color", "never", "--stack", stack]);
   }
   return { removedLocks: locks, clearedOperations: pending };
@@ -107,9 +114,15 @@ export const recoverCommand: CommandModule<object, { stack: string; force: boole
   builder: (args) =>
     args
       .option("stack", stackOption)
-      .option("force", { type: "boolean", default: false, describe: "Also remove a lock taken on another machine (only once its run has ended there)" })
+      .option("force", {
+        type: "boolean",
+        default: false,
+        describe: "Also remove a lock taken on another machine (only once its run has ended there)",
+      })
       .example("$0 recover --stack lab && bin/pulumi up --stack lab", "resume a deploy that was killed")
-      .epilog("A live deploy's lock is never removed. Not needed after Ctrl-C: an interrupted deploy finishes its running steps and unlocks the stack."),
+      .epilog(
+        "A live deploy's lock is never removed. Not needed after Ctrl-C: an interrupted deploy finishes its running steps and unlocks the stack.",
+      ),
   handler: async (options) => {
     const report = await recoverStack(options.stack, { force: options.force, write: (line) => process.stdout.write(`${line}\n`) });
     process.stdout.write(

@@ -11,14 +11,19 @@ import { deployedVirtTypes, readStackConfig, readStackOutputs, stackOption } fro
 export function formatFileList(files: readonly PlannedFile[]): string {
   const width = Math.max(...files.map((file) => file.path.length));
   const ownerWidth = Math.max(...files.map((file) => `${file.owner}:${file.group}`.length));
-  return files.map((file) => `${file.path.padEnd(width)}  ${`${file.owner}:${file.group}`.padEnd(ownerWidth)}  ${file.mode}  ${file.step}`).join("\n") + "\n";
+  return (
+    files.map((file) => `${file.path.padEnd(width)}  ${`${file.owner}:${file.group}`.padEnd(ownerWidth)}  ${file.mode}  ${file.step}`).join("\n") +
+    "\n"
+  );
 }
 
 /** The file of that path on the host. @throws Error listing the host's files. */
 export function selectFile(files: readonly PlannedFile[], path: string, hostName: string): PlannedFile {
   const file = files.find((entry) => entry.path === path);
   if (file === undefined) {
-    throw new Error(`the installer writes no file ${JSON.stringify(path)} on ${hostName}; it writes:\n  ${files.map((entry) => entry.path).join("\n  ")}`);
+    throw new Error(
+      `the installer writes no file ${JSON.stringify(path)} on ${hostName}; it writes:\n  ${files.map((entry) => entry.path).join("\n  ")}`,
+    );
   }
   return file;
 }

@@ -90,6 +90,7 @@ const initCommand: CommandModule<object, { stack: string; hostile: boolean }> = 
 export const secretsCommand: CommandModule = {
   command: "secrets <command>",
   describe: "The stack's passwords (stored encrypted with pulumi config set --secret)",
-  builder: (args: Argv) => args.command(initCommand as unknown as CommandModule).demandCommand(1, "give a secrets command; see nova-installer secrets --help"),
+  builder: (args: Argv) =>
+    args.command(initCommand as unknown as CommandModule).demandCommand(1, "give a secrets command; see nova-installer secrets --help"),
   handler: () => undefined,
 };

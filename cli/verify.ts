@@ -30,7 +30,13 @@ export function parseOpenstackJson(stdout: string): Record<string, unknown>[] {
 /** Rows of a table drawn with `+---+` borders and `|` columns (nova-manage, nova-status), keyed by header. */
 export function parseBoxTable(stdout: string): Record<string, string>[] {
   const lines = stdout.split("\n").filter((line) => line.trim().startsWith("|"));
-  const cells = (line: string): string[] => line.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((cell) => cell.trim());
+  const cells = (line: string): string[] =>
+    line
+      .trim()
+      .replace(/^\|/, "")
+      .replace(/\|$/, "")
+      .split("|")
+      .map((cell) => cell.trim());
   if (lines.length === 0) return [];
   const header = cells(lines[0]);
   return lines.slice(1).map((line) => Object.fromEntries(cells(line).map((cell, index) => [header[index] ?? `column${index}`, cell])));
@@ -68,7 +74,12 @@ export function sameHost(reported: string, stackName: string): boolean {
  * on the controller, nova-compute on every compute of the stack and on no other host.
  */
 export function checkComputeServices(rows: readonly Record<string, unknown>[], config: Pick<StackConfig, "controller" | "computes">): CheckRow[] {
-  const services = rows.map((row) => ({ binary: text(row["Binary"]), host: text(row["Host"]), status: text(row["Status"]), state: text(row["State"]) }));
+  const services = rows.map((row) => ({
+    binary: text(row["Binary"]),
+    host: text(row["Host"]),
+    status: text(row["Status"]),
+    state: text(row["State"]),
+  }));
   const controller = config.controller.name;
   const problems: CheckRow["result"][] = [];
   const notes: string[] = [];
@@ -88,14 +99,27 @@ export function checkComputeServices(rows: readonly Record<string, unknown>[], c
     problems.push("WARN");
     notes.push(`disabled: ${disabled.map((service) => `${service.binary}@${service.host}`).join(", ")}`);
   }
-  const strangers = services.filter((service) => service.binary === "nova-compute" && !config.computes.some((host) => sameHost(service.host, host.name)));
+  const strangers = services.filter(
+    (service) => service.binary === "nova-compute" && !config.computes.some((host) => sameHost(service.host, host.name)),
+  );
   if (strangers.length > 0) {
     problems.push("WARN");
     notes.push(`nova-compute on hosts not in the stack: ${strangers.map((service) => service.host).join(", ")}`);
   }
   const summary = `${services.length} services, ${services.filter((service) => service.state === "up").length} up`;
   const rowsOut: CheckRow[] = [
-    { host: controller, check: "compute services", result: worst(...problems), detail: notes.length > 0 ? `${summary}; ${notes.join("; ")}` : `${summary}: ${services.filter((service) => sameHost(service.host, controller)).map((service) => service.binary).join(", ")}` },
+    {
+      host: controller,
+      check: "compute services",
+      result: worst(...problems),
+      detail:
+        notes.length > 0
+          ? `${summary}; ${notes.join("; ")}`
+          : `${summary}: ${services
+              .filter((service) => sameHost(service.host, controller))
+              .map((service) => service.binary)
+              .join(", ")}`,
+    },
   ];
   for (const compute of config.computes) {
     const own = services.filter((service) => service.binary === "nova-compute" && sameHost(service.host, compute.name));
@@ -103,7 +127,12 @@ export function checkComputeServices(rows: readonly Record<string, unknown>[], c
       own.length === 0
         ? { host: compute.name, check: "nova-compute", result: "FAIL", detail: "not registered" }
         : own.every((service) => service.state === "up")
-          ? { host: compute.name, check: "nova-compute", result: own.every((service) => service.status === "enabled") ? "OK" : "WARN", detail: `up, ${own.map((service) => service.status).join(", ")}` }
+          ? {
+              host: compute.name,
+              check: "nova-compute",
+              result: own.every((service) => service.status === "enabled") ? "OK" : "WARN",
+              detail: `up, ${own.map((service) => service.status).join(", ")}`,
+            }
           : { host: compute.name, check: "nova-compute", result: "FAIL", detail: `state ${own.map((service) => service.state).join(", ")}` },
     );
   }
@@ -125,7 +154,12 @@ export function checkCatalog(rows: readonly Record<string, unknown>[], controlle
     return { host: controller, check: "catalog", result: "FAIL", detail: `missing ${missing.join(", ")}; has ${types.join(", ") || "nothing"}` };
   }
   if (missingWanted.length > 0) {
-    return { host: controller, check: "catalog", result: "WARN", detail: `no ${missingWanted.join(", ")} service: Nova cannot boot instances without it` };
+    return {
+      host: controller,
+      check: "catalog",
+      result: "WARN",
+      detail: `no ${missingWanted.join(", ")} service: Nova cannot boot instances without it`,
+    };
   }
   return { host: controller, check: "catalog", result: "OK", detail: types.join(", ") };
 }
@@ -137,7 +171,12 @@ export function checkImages(rows: readonly Record<string, unknown>[], controller
   }
   const inactive = rows.filter((row) => text(row["Status"]) !== "active");
   return inactive.length > 0
-    ? { host: controller, check: "images", result: "FAIL", detail: `not active: ${inactive.map((row) => `${text(row["Name"])} (${text(row["Status"])})`).join(", ")}` }
+    ? {
+        host: controller,
+        check: "images",
+        result: "FAIL",
+        detail: `not active: ${inactive.map((row) => `${text(row["Name"])} (${text(row["Status"])})`).join(", ")}`,
+      }
     : { host: controller, check: "images", result: "OK", detail: rows.map((row) => text(row["Name"])).join(", ") };
 }
 
@@ -147,7 +186,10 @@ export function checkCells(rows: readonly Record<string, string>[], controller: 
   const missing = ["cell0", "cell1"].filter((name) => !names.includes(name));
   const disabled = rows.filter((row) => /^true$/i.test(row["Disabled"] ?? "")).map((row) => row["Name"]);
   if (missing.length > 0 || disabled.length > 0) {
-    const problems = [...(missing.length > 0 ? [`missing ${missing.join(", ")}`] : []), ...(disabled.length > 0 ? [`disabled ${disabled.join(", ")}`] : [])];
+    const problems = [
+      ...(missing.length > 0 ? [`missing ${missing.join(", ")}`] : []),
+      ...(disabled.length > 0 ? [`disabled ${disabled.join(", ")}`] : []),
+    ];
     return { host: controller, check: "cells", result: "FAIL", detail: `${problems.join("; ")}; mapped: ${names.join(", ") || "none"}` };
   }
   return { host: controller, check: "cells", result: "OK", detail: names.join(", ") };
@@ -161,7 +203,10 @@ export function checkHypervisors(rows: readonly Record<string, unknown>[], compu
       return { host: compute.name, check: "hypervisor", result: "FAIL", detail: "not listed (not discovered into a cell?)" };
     }
     const states = own.map((row) => text(row["State"]));
-    const type = own.map((row) => text(row["Hypervisor Type"])).filter(Boolean).join(", ");
+    const type = own
+      .map((row) => text(row["Hypervisor Type"]))
+      .filter(Boolean)
+      .join(", ");
     return states.every((state) => state === "up")
       ? { host: compute.name, check: "hypervisor", result: "OK", detail: `up${type ? `, ${type}` : ""}` }
       : { host: compute.name, check: "hypervisor", result: "FAIL", detail: `state ${states.join(", ")}` };
@@ -178,7 +223,12 @@ export function checkUpgradeStatus(tool: string, result: CommandResult, controll
   const summary = notable.length > 0 ? notable.map((entry) => `${entry.check}: ${entry.result}`).join("; ") : `${checks.length} checks passed`;
   if (result.exitCode === 0) return { host: controller, check: tool, result: "OK", detail: summary };
   if (result.exitCode === 1) return { host: controller, check: tool, result: "WARN", detail: `exit 1 (warning): ${summary}` };
-  return { host: controller, check: tool, result: "FAIL", detail: `exit ${result.exitCode}: ${notable.length > 0 ? summary : lastLine(result.stderr || result.stdout)}` };
+  return {
+    host: controller,
+    check: tool,
+    result: "FAIL",
+    detail: `exit ${result.exitCode}: ${notable.length > 0 ? summary : lastLine(result.stderr || result.stdout)}`,
+  };
 }
 
 function lastLine(output: string): string {
@@ -217,8 +267,14 @@ export function verifications(config: StackConfig): Verification[] {
       judge: json((rows) => checkComputeServices(rows, config)),
       checks: [...onController("compute services"), ...config.computes.map((host) => ({ host: host.name, check: "nova-compute" }))],
     },
-    { command: adminClient("catalog list"), judge: json((rows) => [checkCatalog(rows, controller, config.prerequisites)]), checks: onController("catalog") },
-    ...(config.prerequisites ? [{ command: adminClient("image list"), judge: json((rows) => [checkImages(rows, controller)]), checks: onController("images") }] : []),
+    {
+      command: adminClient("catalog list"),
+      judge: json((rows) => [checkCatalog(rows, controller, config.prerequisites)]),
+      checks: onController("catalog"),
+    },
+    ...(config.prerequisites
+      ? [{ command: adminClient("image list"), judge: json((rows) => [checkImages(rows, controller)]), checks: onController("images") }]
+      : []),
     {
       command: "nova-manage cell_v2 list_cells",
       judge: (result: CommandResult) => [checkCells(parseBoxTable(result.stdout), controller)],
@@ -229,10 +285,22 @@ export function verifications(config: StackConfig): Verification[] {
       judge: json((rows) => checkHypervisors(rows, config.computes)),
       checks: config.computes.map((host) => ({ host: host.name, check: "hypervisor" })),
     },
-    { command: "nova-status upgrade check", judge: (result) => [checkUpgradeStatus("nova-status", result, controller)], checks: onController("nova-status"), anyExitCode: true },
+    {
+      command: "nova-status upgrade check",
+      judge: (result) => [checkUpgradeStatus("nova-status", result, controller)],
+      checks: onController("nova-status"),
+      anyExitCode: true,
+    },
     // Queens and Rocky serve Placement from Nova: nova-status covers it, there is no placement-status.
     ...(!config.profile.services.placement.sharesDatabase
-      ? [{ command: "placement-status upgrade check", judge: (result: CommandResult) => [checkUpgradeStatus("placement-status", result, controller)], checks: onController("placement-status"), anyExitCode: true }]
+      ? [
+          {
+            command: "placement-status upgrade check",
+            judge: (result: CommandResult) => [checkUpgradeStatus("placement-status", result, controller)],
+            checks: onController("placement-status"),
+            anyExitCode: true,
+          },
+        ]
       : []),
   ];
 }
@@ -258,7 +326,12 @@ export async function runVerify(config: StackConfig): Promise<CheckRow[]> {
       try {
         return judgeRun(verification, await runCommand(endpoint, asRoot(verification.command, config.sshUser), { timeoutMs: 300_000 }));
       } catch (error) {
-        return verification.checks.map(({ host, check }) => ({ host, check, result: "FAIL" as const, detail: `cannot run on ${config.controller.name}: ${errorDetail(error)}` }));
+        return verification.checks.map(({ host, check }) => ({
+          host,
+          check,
+          result: "FAIL" as const,
+          detail: `cannot run on ${config.controller.name}: ${errorDetail(error)}`,
+        }));
       }
     }),
   );

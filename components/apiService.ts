@@ -40,9 +40,21 @@ export class ApiService extends pulumi.ComponentResource {
 
   constructor(name: string, args: ApiServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     const formerType = formerTypes[args.service.id];
-    super("nova-installer:controller:ApiService", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...(formerType ? [{ type: formerType }] : [])] });
+    super(
+      "nova-installer:controller:ApiService",
+      name,
+      {},
+      { ...opts, aliases: [...(opts?.aliases ?? []), ...(formerType ? [{ type: formerType }] : [])] },
+    );
     const { host, service, passwords } = args;
-    const files = filesOf(service).map((file) => writePlannedFile(host, file, passwords.apply((values) => file.render(values)), { parent: this }));
+    const files = filesOf(service).map((file) =>
+      writePlannedFile(
+        host,
+        file,
+        passwords.apply((values) => file.render(values)),
+        { parent: this },
+      ),
+    );
     const schema =
       service.schema &&
       new RemoteScript(
@@ -66,24 +78,22 @@ export class ApiService extends pulumi.ComponentResource {
     const afterStart = service.afterStart;
     if (afterStart) {
       new RemoteScript(
-          afterStart.step,
-          {
-            connection: host.connection,
-            description: afterStart.spec.description,
-            create: afterStart.spec.script(args.context),
-            // A warm-up carries the files (unused by its script) so that it runs again after every
-            // restart a changed file causes; as secrets they stay encrypted in state.
-            secrets: {
-              [adminPasswordVariable]: passwords.admin,
-              ...(afterStart.spec.afterEachRestart
-                ? Object.fromEntries(
-                    service.files.map((file) => [file.variable, passwords.apply((values) => file.render(values))]),
-                  )
-                : {}),
-            },
+        afterStart.step,
+        {
+          connection: host.connection,
+          description: afterStart.spec.description,
+          create: afterStart.spec.script(args.context),
+          // A warm-up carries the files (unused by its script) so that it runs again after every
+          // restart a changed file causes; as secrets they stay encrypted in state.
+          secrets: {
+            [adminPasswordVariable]: passwords.admin,
+            ...(afterStart.spec.afterEachRestart
+              ? Object.fromEntries(service.files.map((file) => [file.variable, passwords.apply((values) => file.render(values))]))
+              : {}),
           },
-          { parent: this, dependsOn: [services] },
-        );
+        },
+        { parent: this, dependsOn: [services] },
+      );
     }
     this.schemaOutput = schema?.stdout ?? pulumi.output("");
     this.registerOutputs({});

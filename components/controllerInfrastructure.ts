@@ -18,7 +18,14 @@ export class ControllerInfrastructure extends pulumi.ComponentResource {
   constructor(name: string, args: ControllerInfrastructureArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nova-installer:controller:ControllerInfrastructure", name, {}, opts);
     const { host, services, passwords } = args;
-    const files = services.flatMap(filesOf).map((file) => writePlannedFile(host, file, passwords.apply((values) => file.render(values)), { parent: this }));
+    const files = services.flatMap(filesOf).map((file) =>
+      writePlannedFile(
+        host,
+        file,
+        passwords.apply((values) => file.render(values)),
+        { parent: this },
+      ),
+    );
     const started = startServices(
       `${name}-services`,
       host,

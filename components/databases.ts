@@ -23,7 +23,13 @@ export interface DatabaseUser {
 export function databaseUsers(services: readonly PlannedService[]): DatabaseUser[] {
   return services.flatMap(({ record, credentials }) =>
     record.database && credentials
-      ? [{ user: record.database.user, password: record.database.password as PasswordName, databases: record.database.databases.map((entry) => entry.name) }]
+      ? [
+          {
+            user: record.database.user,
+            password: record.database.password as PasswordName,
+            databases: record.database.databases.map((entry) => entry.name),
+          },
+        ]
       : [],
   );
 }

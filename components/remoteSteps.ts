@@ -34,12 +34,7 @@ export interface HostTarget {
   readonly refreshPackageIndex: boolean;
 }
 
-export function installPackages(
-  name: string,
-  host: HostTarget,
-  packages: readonly string[],
-  opts: pulumi.CustomResourceOptions,
-): RemoteScript {
+export function installPackages(name: string, host: HostTarget, packages: readonly string[], opts: pulumi.CustomResourceOptions): RemoteScript {
   return new RemoteScript(
     name,
     {
@@ -78,7 +73,12 @@ export function writeConfigFile(
 }
 
 /** Writes a file of the host's plan under its step's name (and its former name as an alias). */
-export function writePlannedFile(host: HostTarget, file: PlannedFile, content: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): RemoteScript {
+export function writePlannedFile(
+  host: HostTarget,
+  file: PlannedFile,
+  content: pulumi.Input<string>,
+  opts: pulumi.CustomResourceOptions,
+): RemoteScript {
   return writeConfigFile(file.step, host, file, content, { ...opts, aliases: file.formerStep ? [{ name: file.formerStep }] : opts.aliases });
 }
 

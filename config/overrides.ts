@@ -11,11 +11,14 @@ import { key, member, Reader, show } from "./reader";
 import type { OverridableFile } from "./types";
 
 /** Each `configOverrides` key with the service and the file (the profile's file id) it adds to. */
-export const overridableFiles: readonly { readonly configKey: OverridableFile; readonly service: (typeof serviceIds)[number]; readonly file: string }[] =
-  serviceIds.flatMap((id) => {
-    const overrides = serviceRecord(id).overrides;
-    return overrides === undefined ? [] : [{ configKey: overrides.configKey as OverridableFile, service: id, file: overrides.file }];
-  });
+export const overridableFiles: readonly {
+  readonly configKey: OverridableFile;
+  readonly service: (typeof serviceIds)[number];
+  readonly file: string;
+}[] = serviceIds.flatMap((id) => {
+  const overrides = serviceRecord(id).overrides;
+  return overrides === undefined ? [] : [{ configKey: overrides.configKey as OverridableFile, service: id, file: overrides.file }];
+});
 const overridableKeys = overridableFiles.map((entry) => entry.configKey);
 
 /**
@@ -29,7 +32,7 @@ const optionNamePattern = /^[A-Za-z][A-Za-z0-9_.-]{0,127}$/;
 const controlCharacters = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 export function readOverrides(reader: Reader): Partial<Record<OverridableFile, IniFragment>> {
-const value = reader.raw["configOverrides"];
+  const value = reader.raw["configOverrides"];
   if (value === undefined) {
     return {};
   }
@@ -72,7 +75,9 @@ const value = reader.raw["configOverrides"];
         }
         // The value is not shown: an override may carry a credential.
         if (typeof setting === "string" && controlCharacters.test(setting)) {
-          reader.problems.push(`${settingPath}: a value cannot contain a line break, NUL or other control character (a line break would let it write keys and sections of its own)`);
+          reader.problems.push(
+            `${settingPath}: a value cannot contain a line break, NUL or other control character (a line break would let it write keys and sections of its own)`,
+          );
           continue;
         }
         fragment[section][name] = setting as string | number | boolean;
@@ -125,4 +130,3 @@ export function overrideProblems(profile: OsProfile, overrides: Partial<Record<O
   }
   return problems;
 }
-

@@ -19,7 +19,10 @@ export function isPasswordName(name: string): name is PasswordName {
 
 /** The passwords a stack needs: the admin's and those of the services it installs or whose files it writes. */
 export function requiredPasswords(prerequisites: boolean): PasswordName[] {
-  const used = new Set<PasswordName>(["admin", ...(["controller", "compute"] as const).flatMap((role) => installedServices(role, prerequisites).flatMap(usedPasswords))]);
+  const used = new Set<PasswordName>([
+    "admin",
+    ...(["controller", "compute"] as const).flatMap((role) => installedServices(role, prerequisites).flatMap(usedPasswords)),
+  ]);
   return passwordNames.filter((name) => used.has(name));
 }
 

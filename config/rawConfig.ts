@@ -9,7 +9,16 @@ import type { RawStackConfig } from "./types";
 export const textConfigKeys = ["operatingSystem", "openstackRelease", "sshUser", "sshPrivateKeyPath", "region", "computeDriver", "virtType"] as const;
 
 /** Keys whose values Pulumi stores as JSON (objects, lists, booleans). */
-export const jsonConfigKeys = ["hosts", "prerequisites", "refreshPackageIndex", "passwords", "configOverrides", "flavors", "apiWorkers", "allowDataDestruction"] as const;
+export const jsonConfigKeys = [
+  "hosts",
+  "prerequisites",
+  "refreshPackageIndex",
+  "passwords",
+  "configOverrides",
+  "flavors",
+  "apiWorkers",
+  "allowDataDestruction",
+] as const;
 
 /** Every key the installer reads, without the namespace. */
 export const stackConfigKeys: readonly string[] = [...textConfigKeys, ...jsonConfigKeys];

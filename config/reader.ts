@@ -177,7 +177,9 @@ export class Reader {
     if (typeof hostPublicKey !== "string" || !publicKeyPattern.test(hostPublicKey.trim())) {
       this.problems.push(`${path}.hostPublicKey: ${show(hostPublicKey)} is not an OpenSSH public key ("ssh-ed25519 AAAA...")`);
     } else if (!keyDataMatchesType(hostPublicKey)) {
-      this.problems.push(`${path}.hostPublicKey: ${show(hostPublicKey)} is not an OpenSSH public key: its data does not start with its type (a truncated or mislabelled key)`);
+      this.problems.push(
+        `${path}.hostPublicKey: ${show(hostPublicKey)} is not an OpenSSH public key: its data does not start with its type (a truncated or mislabelled key)`,
+      );
     }
     return {
       name: String(name),
@@ -226,6 +228,7 @@ function keyDataMatchesType(publicKeyLine: string): boolean {
 
 /** Each repeated valid value's index with the index where it first appears (invalid ones are reported already). */
 export function repeats(values: readonly string[], valid: (value: string) => boolean): [index: number, first: number][] {
-  return values.flatMap((value, index) => (!valid(value) || values.indexOf(value) === index ? [] : [[index, values.indexOf(value)] as [number, number]]));
+  return values.flatMap((value, index) =>
+    !valid(value) || values.indexOf(value) === index ? [] : [[index, values.indexOf(value)] as [number, number]],
+  );
 }
-

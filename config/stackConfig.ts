@@ -25,7 +25,9 @@ export function resolveStackConfig(raw: RawStackConfig): StackConfig {
   const openstackRelease = reader.string("openstackRelease", "zed");
   const sshUser = reader.string("sshUser", "root");
   if (!userNamePattern.test(sshUser)) {
-    reader.problems.push(`${key("sshUser")}: ${show(sshUser)} is not a user name (a lower-case letter or "_", then lower-case letters, digits, "_", "-"; at most 32)`);
+    reader.problems.push(
+      `${key("sshUser")}: ${show(sshUser)} is not a user name (a lower-case letter or "_", then lower-case letters, digits, "_", "-"; at most 32)`,
+    );
   }
   const sshPrivateKeyPath = reader.string("sshPrivateKeyPath");
   const hosts = reader.hosts();
@@ -44,8 +46,13 @@ export function resolveStackConfig(raw: RawStackConfig): StackConfig {
     reader.problems.push(`${key("apiWorkers")}: ${show(apiWorkers)} is not a number of worker processes (1-64)`);
   }
   const problems = reader.problems;
-  for (const [index, first] of repeats(flavors.map((flavor) => flavor.name), (name) => flavorNamePattern.test(name))) {
-    problems.push(`${key("flavors")}[${index}].name: ${show(flavors[index].name)} is already the name of flavors[${first}]; each flavor needs its own name`);
+  for (const [index, first] of repeats(
+    flavors.map((flavor) => flavor.name),
+    (name) => flavorNamePattern.test(name),
+  )) {
+    problems.push(
+      `${key("flavors")}[${index}].name: ${show(flavors[index].name)} is already the name of flavors[${first}]; each flavor needs its own name`,
+    );
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(region)) {
     problems.push(`${key("region")}: ${show(region)} is not a region name (letters, digits, ".", "_", "-")`);
@@ -59,11 +66,19 @@ export function resolveStackConfig(raw: RawStackConfig): StackConfig {
       `${key("operatingSystem")}/${key("openstackRelease")}: ${show(`${operatingSystem}/${openstackRelease}`)} is not supported; expected one of ${supportedProfiles.join(", ")}`,
     );
   }
-  for (const [index, first] of repeats(hosts.map((host) => host.name), (name) => hostNamePattern.test(name))) {
+  for (const [index, first] of repeats(
+    hosts.map((host) => host.name),
+    (name) => hostNamePattern.test(name),
+  )) {
     problems.push(`${key("hosts")}[${index}].name: ${show(hosts[index].name)} is already the name of hosts[${first}]; each host needs its own name`);
   }
-  for (const [index, first] of repeats(hosts.map((host) => host.address), isIPv4)) {
-    problems.push(`${key("hosts")}[${index}].address: ${show(hosts[index].address)} is already the address of hosts[${first}]; each host needs its own address`);
+  for (const [index, first] of repeats(
+    hosts.map((host) => host.address),
+    isIPv4,
+  )) {
+    problems.push(
+      `${key("hosts")}[${index}].address: ${show(hosts[index].address)} is already the address of hosts[${first}]; each host needs its own address`,
+    );
   }
   const controllers = hosts.filter((host) => host.role === "controller");
   if (hosts.length > 0 && controllers.length !== 1) {

@@ -119,7 +119,11 @@ export function bootToMarker(boot: DirectBoot, timeoutMs: number, program = "qem
     const timer = setTimeout(
       () =>
         finish(() =>
-          reject(new Error(`no marker with uuid ${expected} from the guest (accel ${boot.accelerator}) within ${timeoutMs / 1000} s; console ends:\n${tail()}`)),
+          reject(
+            new Error(
+              `no marker with uuid ${expected} from the guest (accel ${boot.accelerator}) within ${timeoutMs / 1000} s; console ends:\n${tail()}`,
+            ),
+          ),
         ),
       timeoutMs,
     );

@@ -95,9 +95,7 @@ export interface Marker {
  * guest writes it: its UUID comes from the SMBIOS tables at run time.
  */
 export function findMarker(consoleText: string): Marker | undefined {
-  const match = /nova-installer-guest booted uuid=([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) kernel=(\S+)\r?\n/.exec(
-    consoleText,
-  );
+  const match = /nova-installer-guest booted uuid=([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) kernel=(\S+)\r?\n/.exec(consoleText);
   return match === null ? undefined : { uuid: match[1], kernelRelease: match[2] };
 }
 

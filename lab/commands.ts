@@ -88,7 +88,9 @@ const statusCommand: CommandModule<LabOptions, LabOptions> = {
       print(`lab "${status.spec.name}" is down (state ${context.stateDir})`);
       return;
     }
-    print(`lab "${status.spec.name}": bridge ${status.spec.bridge} ${status.bridgeUp ? "up" : "MISSING"}, subnet ${status.spec.subnet}, image ${status.imageKey ?? "?"}`);
+    print(
+      `lab "${status.spec.name}": bridge ${status.spec.bridge} ${status.bridgeUp ? "up" : "MISSING"}, subnet ${status.spec.subnet}, image ${status.imageKey ?? "?"}`,
+    );
     for (const host of status.hosts) {
       const state = host.pid !== undefined ? `running (nspawn pid ${host.pid})` : "stopped";
       const ssh = host.ssh === undefined ? "" : host.ssh === "ok" ? ", ssh ok" : `, ssh FAILED: ${host.ssh}`;

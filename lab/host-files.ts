@@ -79,13 +79,11 @@ export function hostLayerEntries(input: HostLayerInput): LayerEntry[] {
     file("/etc/hosts", renderEtcHosts(input.hosts)),
     ...(input.machineId !== undefined ? [file("/etc/machine-id", `${input.machineId}\n`, 0o444)] : []),
     file("/etc/systemd/network/10-nova-lab.network", renderNetworkdConfig(host)),
-    ...enabledUnits.map(
-      ({ unit, wantedBy }): LayerEntry => ({
-        kind: "symlink",
-        path: `/etc/systemd/system/${wantedBy}.wants/${unit}`,
-        target: `/lib/systemd/system/${unit}`,
-      }),
-    ),
+    ...enabledUnits.map(({ unit, wantedBy }): LayerEntry => ({
+      kind: "symlink",
+      path: `/etc/systemd/system/${wantedBy}.wants/${unit}`,
+      target: `/lib/systemd/system/${unit}`,
+    })),
     ...maskedUnits.map((unit): LayerEntry => ({ kind: "symlink", path: `/etc/systemd/system/${unit}`, target: "/dev/null" })),
     file("/etc/ssh/sshd_config.d/nova-lab.conf", renderSshdConfig()),
     file("/etc/systemd/journald.conf.d/nova-lab.conf", renderJournaldConfig()),

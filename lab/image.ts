@@ -9,15 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { run } from "./exec";
-import {
-  ImageInputs,
-  debootstrapIncludes,
-  imageInputs,
-  imageKey,
-  imageMirror,
-  imageSecurityMirror,
-  imageSuite,
-} from "./image-recipe";
+import { ImageInputs, debootstrapIncludes, imageInputs, imageKey, imageMirror, imageSecurityMirror, imageSuite } from "./image-recipe";
 import { overlayLowerDirs, removeTree } from "./mounts";
 import { Progress, Writer } from "./progress";
 
@@ -82,15 +74,10 @@ async function buildImage(cacheDir: string, inputs: ImageInputs, key: string, wr
     await progress.stage(name, body);
     stageSeconds[name] = Math.round((Date.now() - start) / 100) / 10;
   };
-  const chroot = (args: readonly string[]) =>
-    run("chroot", [rootfs, ...args], { logFile: log, env: chrootEnvironment });
+  const chroot = (args: readonly string[]) => run("chroot", [rootfs, ...args], { logFile: log, env: chrootEnvironment });
 
   await timed("debootstrap", () =>
-    run(
-      "debootstrap",
-      ["--variant=minbase", `--include=${debootstrapIncludes.join(",")}`, imageSuite, rootfs, imageMirror],
-      { logFile: log },
-    ),
+    run("debootstrap", ["--variant=minbase", `--include=${debootstrapIncludes.join(",")}`, imageSuite, rootfs, imageMirror], { logFile: log }),
   );
   prepareApt(rootfs);
   await run("mount", ["-t", "proc", "proc", path.join(rootfs, "proc")]);

@@ -79,11 +79,10 @@ async function buildLayer(dir: string, image: LabImage, key: string, packages: r
     // Nothing may start on the build machine; the hosts start the units at boot.
     denyServiceStarts(merged);
     await progress.stage(`install ${packages.length} packages`, () =>
-      run(
-        "chroot",
-        [merged, "apt-get", "install", "-y", "-q", "--no-install-recommends", "-o", "Dpkg::Options::=--force-confold", ...packages],
-        { logFile: log, env: chrootEnvironment },
-      ),
+      run("chroot", [merged, "apt-get", "install", "-y", "-q", "--no-install-recommends", "-o", "Dpkg::Options::=--force-confold", ...packages], {
+        logFile: log,
+        env: chrootEnvironment,
+      }),
     );
     finishImage(merged);
   } finally {

@@ -24,11 +24,7 @@ export interface Inventory {
 }
 
 /** Builds the inventory from the planned hosts and their public keys. Pure. */
-export function buildInventory(
-  hosts: readonly LabHost[],
-  hostPublicKeys: Readonly<Record<string, string>>,
-  privateKeyPath: string,
-): Inventory {
+export function buildInventory(hosts: readonly LabHost[], hostPublicKeys: Readonly<Record<string, string>>, privateKeyPath: string): Inventory {
   return {
     sshUser: "root",
     privateKeyPath,
@@ -107,7 +103,13 @@ export function inventoryEndpoint(inventory: Inventory, name: string): SshEndpoi
   if (host === undefined) {
     throw new Error(`lab host "${name}" is not in the inventory; hosts: ${inventory.hosts.map((h) => h.name).join(", ")}`);
   }
-  return { hostName: host.name, address: host.address, user: inventory.sshUser, privateKeyPath: inventory.privateKeyPath, hostPublicKey: host.hostPublicKey };
+  return {
+    hostName: host.name,
+    address: host.address,
+    user: inventory.sshUser,
+    privateKeyPath: inventory.privateKeyPath,
+    hostPublicKey: host.hostPublicKey,
+  };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

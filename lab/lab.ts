@@ -112,7 +112,9 @@ export async function labUp(context: LabContext, computes: number): Promise<Inve
   // Layers first: a build must not compete with hosts booting.
   const installed = async (role: HostRole) => [await ensureInstalledLayer(context.cacheDir, image, role, write), image.rootfs];
   const lowerDirs: Record<HostRole, string[]> =
-    context.hostStart === "installed" ? { controller: await installed("controller"), compute: await installed("compute") } : { controller: [image.rootfs], compute: [image.rootfs] };
+    context.hostStart === "installed"
+      ? { controller: await installed("controller"), compute: await installed("compute") }
+      : { controller: [image.rootfs], compute: [image.rootfs] };
 
   const hostPublicKeys: Record<string, string> = {};
   /** When each host was booted by this run; hosts already running are absent. */
@@ -270,7 +272,7 @@ export async function labDown(context: LabContext): Promise<void> {
   // The kernel tears a machine's network namespace down asynchronously (its veth goes with it,
   // seconds later on a loaded host): wait for that, bounded, before calling anything left over.
   let leftovers = await labLeftovers(spec, context.stateDir, veths);
-  for (const deadline = Date.now() + 20_000; leftovers.length > 0 && Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 20_000; leftovers.length > 0 && Date.now() < deadline;) {
     await new Promise((resolve) => setTimeout(resolve, 500));
     leftovers = await labLeftovers(spec, context.stateDir, veths);
   }

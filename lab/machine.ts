@@ -97,7 +97,11 @@ export function machineInitsUsing(upperDir: string): number[] {
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const nsPids = /^NSpid:\s+(.*)$/m.exec(fs.readFileSync(`/proc/${entry}/status`, "utf8"))?.[1]?.trim().split(/\s+/) ?? [];
+      const nsPids =
+        /^NSpid:\s+(.*)$/m
+          .exec(fs.readFileSync(`/proc/${entry}/status`, "utf8"))?.[1]
+          ?.trim()
+          .split(/\s+/) ?? [];
       if (nsPids.length !== 2 || nsPids[1] !== "1") continue;
       const upper = rootOverlayUpperDir(fs.readFileSync(`/proc/${entry}/mountinfo`, "utf8"));
       if (upper !== undefined && (path.resolve(upper) === wanted || upper.startsWith(`${wanted}/`))) inits.push(Number(entry));

@@ -54,7 +54,10 @@ function overlayMounts(mountinfo: string): OverlayMount[] {
     const value = (key: string): string | undefined => options.find((option) => option.startsWith(`${key}=`))?.slice(key.length + 1);
     mounts.push({
       mountPoint: unescapeMountPath((before ?? "").split(" ")[4] ?? ""),
-      lowerDirs: (value("lowerdir") ?? "").split(":").filter((dir) => dir !== "").map(unescapeMountPath),
+      lowerDirs: (value("lowerdir") ?? "")
+        .split(":")
+        .filter((dir) => dir !== "")
+        .map(unescapeMountPath),
       upperDir: value("upperdir") === undefined ? undefined : unescapeMountPath(value("upperdir") ?? ""),
     });
   }

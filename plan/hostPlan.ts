@@ -125,7 +125,9 @@ function servicePlan(settings: StackSettings, host: HostConfig, id: ServiceId): 
   });
   const hostSettings = (virtType?: VirtType): HostSettings =>
     compute ? { myIp: host.address, computeDriver: settings.computeDriver, virtType } : { myIp: host.address };
-  const overrides: IniFragment | undefined = record.overrides ? settings.configOverrides[record.overrides.configKey as keyof StackSettings["configOverrides"]] : undefined;
+  const overrides: IniFragment | undefined = record.overrides
+    ? settings.configOverrides[record.overrides.configKey as keyof StackSettings["configOverrides"]]
+    : undefined;
   const configFile = (fileId: string, spec: ConfigFileSpec): PlannedFile => ({
     step: `${component}-${fileId}`,
     formerStep: spec.formerId === undefined ? undefined : `${component}-${spec.formerId}`,

@@ -125,7 +125,9 @@ const debianBookwormZed: OsProfile = {
     mariadb: {
       packages: ["mariadb-server", "python3-pymysql"],
       units: ["mariadb"],
-      files: { "database-settings": { ...iniFile("/etc/mysql/mariadb.conf.d/99-openstack.cnf", "root", ["mariadb/openstack"], ["mariadb"]), mode: "0644" } },
+      files: {
+        "database-settings": { ...iniFile("/etc/mysql/mariadb.conf.d/99-openstack.cnf", "root", ["mariadb/openstack"], ["mariadb"]), mode: "0644" },
+      },
     },
     rabbitmq: { packages: ["rabbitmq-server"], units: ["rabbitmq-server"], files: {} },
     memcached: {
@@ -190,7 +192,6 @@ const debianBookwormZed: OsProfile = {
   rabbitPasswordMethod: "stdin",
   templatedCellUrls: true,
 };
-
 
 /** RDO services whose platform facts every release on CentOS shares. */
 function rdoServices(
@@ -372,10 +373,10 @@ export function profileFor(operatingSystem: string, release: string): OsProfile 
 
 /** A profile's package sets: one per service of the catalog, then the client. */
 export function packageSets(profile: OsProfile): Record<ServiceId | "client", readonly string[]> {
-  return { ...Object.fromEntries(Object.entries(profile.services).map(([id, platform]) => [id, platform.packages])), client: profile.clientPackages } as Record<
-    ServiceId | "client",
-    readonly string[]
-  >;
+  return {
+    ...Object.fromEntries(Object.entries(profile.services).map(([id, platform]) => [id, platform.packages])),
+    client: profile.clientPackages,
+  } as Record<ServiceId | "client", readonly string[]>;
 }
 
 /**

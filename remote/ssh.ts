@@ -313,13 +313,19 @@ export async function closeAllConnections(): Promise<void> {
  * @throws Error "cannot reach <host> over SSH at <address:port>: <reason>" when the connection fails
  */
 export async function withConnection<T>(endpoint: SshEndpoint, use: (session: SshSession) => Promise<T>, options: ConnectOptions = {}): Promise<T> {
-  const client = await connectOnce(endpoint, readPrivateKey(endpoint), options.connectTimeoutMs ?? defaultConnectTimeoutMs).catch((error: unknown) => {
-    throw error instanceof HostKeyMismatchError ? error : new Error(`cannot reach ${endpoint.hostName} over SSH at ${where(endpoint)}: ${reason(error)}`);
-  });
+  const client = await connectOnce(endpoint, readPrivateKey(endpoint), options.connectTimeoutMs ?? defaultConnectTimeoutMs).catch(
+    (error: unknown) => {
+      throw error instanceof HostKeyMismatchError
+        ? error
+        : new Error(`cannot reach ${endpoint.hostName} over SSH at ${where(endpoint)}: ${reason(error)}`);
+    },
+  );
   const session: SshSession = {
     run: (command, runOptions = {}) => execute(client, endpoint, command, runOptions),
     shell: (window) =>
-      new Promise((resolve, reject) => client.shell(window, (error: Error | undefined, channel: ClientChannel) => (error ? reject(error) : resolve(channel)))),
+      new Promise((resolve, reject) =>
+        client.shell(window, (error: Error | undefined, channel: ClientChannel) => (error ? reject(error) : resolve(channel))),
+      ),
   };
   try {
     return await use(session);
@@ -347,7 +353,9 @@ export async function waitForSsh(endpoint: SshEndpoint, options: WaitOptions): P
     options.beforeAttempt?.();
     try {
       const connectTimeoutMs = Math.max(1_000, Math.min(5_000, deadline - Date.now()));
-      const result = await withConnection(endpoint, (session) => session.run("true", { timeoutMs: Math.max(5_000, deadline - Date.now()) }), { connectTimeoutMs });
+      const result = await withConnection(endpoint, (session) => session.run("true", { timeoutMs: Math.max(5_000, deadline - Date.now()) }), {
+        connectTimeoutMs,
+      });
       if (result.exitCode === 0) {
         return;
       }
@@ -360,7 +368,9 @@ export async function waitForSsh(endpoint: SshEndpoint, options: WaitOptions): P
     }
     await sleep(250);
   } while (Date.now() < deadline);
-  throw new Error(`${endpoint.hostName} (${where(endpoint)}) did not answer ssh within ${Math.round(options.timeoutMs / 1000)} s; last error: ${reason(lastError)}`);
+  throw new Error(
+    `${endpoint.hostName} (${where(endpoint)}) did not answer ssh within ${Math.round(options.timeoutMs / 1000)} s; last error: ${reason(lastError)}`,
+  );
 }
 
 // ---- the key a host presents -----------------------------------------------------------------

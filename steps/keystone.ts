@@ -52,7 +52,12 @@ export function registrationDocument(authUrl: string, region: string, passwords:
     authUrl,
     region,
     adminPassword: passwords.admin,
-    services: services.map((entry) => ({ user: entry.user, service: entry.service, endpoints: entry.endpoints, password: passwords[entry.password] })),
+    services: services.map((entry) => ({
+      user: entry.user,
+      service: entry.service,
+      endpoints: entry.endpoints,
+      password: passwords[entry.password],
+    })),
   });
 }
 

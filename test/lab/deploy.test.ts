@@ -75,7 +75,8 @@ async function deleteServer(name: string): Promise<void> {
       return;
     } catch (error) {
       if (attempt > 1 && /No server with a name or ID/.test(String(error))) return;
-      if (attempt === 3 || !/Unable to establish connection|Connection reset by peer|Connection aborted|RemoteDisconnected/.test(String(error))) throw error;
+      if (attempt === 3 || !/Unable to establish connection|Connection reset by peer|Connection aborted|RemoteDisconnected/.test(String(error)))
+        throw error;
     }
   }
 }
@@ -152,7 +153,10 @@ async function startPsSampler(host: string): Promise<void> {
 }
 
 async function stopPsSampler(host: string): Promise<string> {
-  return sh(host, "touch /run/ps-sampler.stop; for i in $(seq 100); do [ -e /root/ps-samples.txt ] && break; sleep 0.2; done; cat /root/ps-samples.txt");
+  return sh(
+    host,
+    "touch /run/ps-sampler.stop; for i in $(seq 100); do [ -e /root/ps-samples.txt ] && break; sleep 0.2; done; cat /root/ps-samples.txt",
+  );
 }
 
 /** Secret values of `pulumi stack export --show-secrets` output in the clear. */
@@ -160,7 +164,8 @@ function reveal(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reveal);
   if (value !== null && typeof value === "object") {
     const record = value as Record<string, unknown>;
-    if ("4dabf18193072939515e22adb298388d" in record) return reveal(typeof record.plaintext === "string" ? JSON.parse(record.plaintext) : record.value);
+    if ("4dabf18193072939515e22adb298388d" in record)
+      return reveal(typeof record.plaintext === "string" ? JSON.parse(record.plaintext) : record.value);
     return Object.fromEntries(Object.entries(record).map(([key, entry]) => [key, reveal(entry)]));
   }
   return value;
@@ -332,7 +337,10 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
   });
 
   it("keeps credentials files readable by the service group only", async () => {
-    const modes = await sh("controller", "stat -c '%a %U:%G %n' /etc/nova/nova.conf /etc/nova/nova-database.cnf /etc/placement/placement.conf /root/admin-openrc");
+    const modes = await sh(
+      "controller",
+      "stat -c '%a %U:%G %n' /etc/nova/nova.conf /etc/nova/nova-database.cnf /etc/placement/placement.conf /root/admin-openrc",
+    );
     expect(modes).toContain("640 root:nova /etc/nova/nova.conf");
     expect(modes).toContain("640 root:nova /etc/nova/nova-database.cnf");
     expect(modes).toContain("640 root:placement /etc/placement/placement.conf");
@@ -340,7 +348,9 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     // Every file under /etc and /root holding a password, on every host: none readable by others.
     const patterns = Object.values(passwords).filter(Boolean).flatMap(secretForms).join("\n") + "\n";
     for (const host of ["controller", "compute1", "compute2"]) {
-      const found = await runCommand(endpoint(host), "grep -rlF -f /dev/stdin /etc /root 2>/dev/null | xargs -r stat -c '%a %U:%G %n'", { stdin: patterns });
+      const found = await runCommand(endpoint(host), "grep -rlF -f /dev/stdin /etc /root 2>/dev/null | xargs -r stat -c '%a %U:%G %n'", {
+        stdin: patterns,
+      });
       const files = found.stdout.trim().split("\n").filter(Boolean);
       if (host === "controller") expect(files.length, "files with passwords found on the controller").toBeGreaterThan(5);
       for (const line of files) expect(line, `${host}: a file with a password is readable by others`).toMatch(/^[0-7][0-7]0 /);
@@ -364,8 +374,11 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     expect(before.cells.match(/\| (cell0|cell1) /g)?.length, "exactly cell0 and cell1").toBe(2);
     const exported = await pulumi(["stack", "export", "--show-secrets"]);
     expect(exported.exitCode).toBe(0);
-    const resources = (JSON.parse(exported.stdout) as { deployment: { resources: { custom?: boolean; outputs?: Record<string, unknown> }[] } }).deployment.resources;
-    const steps = resources.filter((resource) => resource.custom && resource.outputs?.create !== undefined && resource.outputs?.connection !== undefined);
+    const resources = (JSON.parse(exported.stdout) as { deployment: { resources: { custom?: boolean; outputs?: Record<string, unknown> }[] } })
+      .deployment.resources;
+    const steps = resources.filter(
+      (resource) => resource.custom && resource.outputs?.create !== undefined && resource.outputs?.connection !== undefined,
+    );
     expect(steps.length).toBeGreaterThan(40);
     const started = Date.now();
     // In the state's order, which is the order of dependencies: what a full re-run would do.
@@ -380,15 +393,22 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     const doctor = await novaInstaller(["doctor", "--stack", stack]);
     expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
     const rows = parseCheckTable(doctor.stdout);
-    expect(rows.filter((row) => row.result === "FAIL"), doctor.stdout).toEqual([]);
+    expect(
+      rows.filter((row) => row.result === "FAIL"),
+      doctor.stdout,
+    ).toEqual([]);
     for (const host of ["controller", "compute1", "compute2"]) {
       expect(rows.filter((row) => row.host === host && row.result === "OK").map((row) => row.check)).toEqual(
         expect.arrayContaining(["ssh", "os", "hostname", "resolve", "clock", "memory", "disk"]),
       );
     }
-    expect(rows).toContainEqual(expect.objectContaining({ host: "controller", check: "ports", result: "OK", detail: expect.stringMatching(/^running; .*free: none$/) }));
+    expect(rows).toContainEqual(
+      expect.objectContaining({ host: "controller", check: "ports", result: "OK", detail: expect.stringMatching(/^running; .*free: none$/) }),
+    );
     for (const host of ["compute1", "compute2"]) {
-      expect(rows).toContainEqual(expect.objectContaining({ host, check: "virtualization", result: "OK", detail: expect.stringMatching(/^fake\.FakeDriver/) }));
+      expect(rows).toContainEqual(
+        expect.objectContaining({ host, check: "virtualization", result: "OK", detail: expect.stringMatching(/^fake\.FakeDriver/) }),
+      );
     }
   });
 
@@ -445,7 +465,10 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     expect((await sh("controller", `python3 - 2>/dev/null <<'PY'\n${probe}\nPY`)).trim().split("\n")).toEqual(["False", "True"]);
     // Fresh workers (lazy-apps: each loads the application on its first request), and a port
     // listing as the first request of each: without the module, HTTP 500.
-    await sh("controller", "systemctl restart neutron-api && for i in $(seq 60); do timeout 2 bash -c '</dev/tcp/127.0.0.1/9696' 2>/dev/null && break; sleep 1; done");
+    await sh(
+      "controller",
+      "systemctl restart neutron-api && for i in $(seq 60); do timeout 2 bash -c '</dev/tcp/127.0.0.1/9696' 2>/dev/null && break; sleep 1; done",
+    );
     for (let request = 0; request < 4; request++) await openstack("port list -f value -c ID");
     const errors = await sh("controller", "grep -c \"has no attribute 'port_forwardings'\" /var/log/neutron/neutron-api.log || true");
     expect(errors.trim()).toBe("0");
@@ -475,7 +498,9 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     const steps = (JSON.parse(preview.stdout).steps as { op: string; urn: string }[]).filter((step) => step.op !== "same");
     const changed = steps.map((step) => `${step.op} ${step.urn.split("::").pop()}`);
     for (const change of changed) {
-      expect(change, "only compute3's resources and discovery change").toMatch(/^(create compute3-|update controller-discovery|update destroy-guard$)/);
+      expect(change, "only compute3's resources and discovery change").toMatch(
+        /^(create compute3-|update controller-discovery|update destroy-guard$)/,
+      );
     }
     expect(changed).toContain("update controller-discovery-discover");
     expect(changed).toContain("create compute3-compute-services");
@@ -485,7 +510,9 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     expect(hypervisors.trim().split("\n").sort()).toEqual(["compute1 up", "compute2 up", "compute3 up"]);
     const after = await Promise.all(["compute1", "compute2"].map((host) => startTimes(host, ["nova-compute"])));
     expect(after, "existing computes were not restarted").toEqual(before);
-    expect(await startTimes("controller", ["nova-api", "nova-scheduler", "nova-conductor"]), "the control plane was not restarted").toBe(controllerBefore);
+    expect(await startTimes("controller", ["nova-api", "nova-scheduler", "nova-conductor"]), "the control plane was not restarted").toBe(
+      controllerBefore,
+    );
   });
 
   it("removes the third compute from the cloud when it leaves the stack", async () => {
@@ -502,7 +529,11 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
 
   it("names the host and the step when a host's sshd dies or its host key changes mid-deploy; converges once sshd is back and the new key is trusted", async () => {
     // compute2 gets a new host key (as a reinstall would); the stack still pins the old one.
-    await hostExec(context, "compute2", ["bash", "-c", "rm -f /etc/ssh/ssh_host_ed25519_key* && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key && systemctl restart ssh"]);
+    await hostExec(context, "compute2", [
+      "bash",
+      "-c",
+      "rm -f /etc/ssh/ssh_host_ed25519_key* && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key && systemctl restart ssh",
+    ]);
     const newKey = (await hostExec(context, "compute2", ["cat", "/etc/ssh/ssh_host_ed25519_key.pub"])).trim();
     const newFingerprint = fingerprint(publicKeyBlob(newKey));
     // A change every compute must apply, so the deploy has work on both.
@@ -514,7 +545,9 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     // compute1's sshd dies with every session while the deploy runs.
     await hostExec(context, "compute1", ["bash", "-c", "systemctl stop ssh.service ssh.socket 2>/dev/null; pkill -KILL -x sshd; true"]);
     expect(await run.exited).not.toBe(0);
-    expect(run.output).toMatch(/compute1 \(10\.244\.0\.\d+\): "write \/etc\/nova\/nova\.conf" \(update\) did not complete: cannot reach compute1 over SSH/);
+    expect(run.output).toMatch(
+      /compute1 \(10\.244\.0\.\d+\): "write \/etc\/nova\/nova\.conf" \(update\) did not complete: cannot reach compute1 over SSH/,
+    );
     expect(run.output).toMatch(/compute2 \(10\.244\.0\.\d+\): "write \/etc\/nova\/nova\.conf" \(update\) did not complete: host key of compute2/);
     expect(run.output).toContain(`nova-installer hosts trust compute2 --stack STACK --fingerprint ${newFingerprint}`);
 
@@ -537,16 +570,34 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     await rebootHost(context, "compute1");
     // Nothing is started by hand: wait (bounded) for the hosts' own boot to bring every unit up.
     const units: Record<string, string[]> = {
-      controller: ["mariadb", "rabbitmq-server", "memcached", "keystone", "glance-api", "neutron-api", "placement-api", "nova-api", "nova-scheduler", "nova-conductor", "nova-novncproxy"],
+      controller: [
+        "mariadb",
+        "rabbitmq-server",
+        "memcached",
+        "keystone",
+        "glance-api",
+        "neutron-api",
+        "placement-api",
+        "nova-api",
+        "nova-scheduler",
+        "nova-conductor",
+        "nova-novncproxy",
+      ],
       compute1: ["nova-compute"],
     };
     for (const [host, names] of Object.entries(units)) {
-      const states = await sh(host, `for i in $(seq 300); do [ -z "$(systemctl is-active ${names.join(" ")} | grep -vx active)" ] && break; sleep 1; done; systemctl is-active ${names.join(" ")} || true`);
+      const states = await sh(
+        host,
+        `for i in $(seq 300); do [ -z "$(systemctl is-active ${names.join(" ")} | grep -vx active)" ] && break; sleep 1; done; systemctl is-active ${names.join(" ")} || true`,
+      );
       expect(states.trim().split("\n"), `${host}: ${names.join(" ")}`).toEqual(names.map(() => "active"));
     }
     // Then the guide's verification, with heartbeats sent since the reboot.
     const verify = await verifyWithin(300);
-    expect(parseCheckTable(verify).filter((row) => row.result !== "OK"), verify).toEqual([]);
+    expect(
+      parseCheckTable(verify).filter((row) => row.result !== "OK"),
+      verify,
+    ).toEqual([]);
   });
 
   it("refuses to destroy data unless the stack allows it; then drops the databases and the Keystone registration", async () => {

@@ -76,7 +76,11 @@ describe.runIf(process.getuid?.() === 0)("guest image (Debian kernel + busybox i
       expect(sha256File(file)).toBe(record.sha256);
     }
     expect(image.manifest.kernelRelease).toMatch(/^\d+\.\d+\.\d+-\d+-amd64$/);
-    expect(image.manifest.packages.map((entry) => entry.name)).toEqual(["linux-image-amd64", `linux-image-${image.manifest.kernelRelease}`, "busybox-static"]);
+    expect(image.manifest.packages.map((entry) => entry.name)).toEqual([
+      "linux-image-amd64",
+      `linux-image-${image.manifest.kernelRelease}`,
+      "busybox-static",
+    ]);
     write(
       `[guest-image] kernel ${image.manifest.artifacts.kernel.bytes} bytes, initramfs ${image.manifest.artifacts.initramfs.bytes} bytes, ` +
         `root disk ${image.manifest.artifacts.rootDisk.bytes} bytes (${image.dir})`,

@@ -99,10 +99,7 @@ describe.runIf(process.getuid?.() === 0)("lab (1 controller + 1 compute)", () =>
   });
 
   it("installs and starts MariaDB and RabbitMQ from the offline cache", async () => {
-    await sh(
-      "controller",
-      "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends mariadb-server rabbitmq-server",
-    );
+    await sh("controller", "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends mariadb-server rabbitmq-server");
     expect(await sh("controller", "systemctl is-active mariadb rabbitmq-server")).toBe("active\nactive");
     expect(await sh("controller", "mysql -N -e 'select 1'")).toBe("1");
     await sh("controller", "rabbitmqctl status >/dev/null");

@@ -64,7 +64,9 @@ export class PulumiWorkspace {
    */
   writeConfig(values: Record<string, unknown>): void {
     const salt = existsSync(this.configFile)
-      ? readFileSync(this.configFile, "utf8").split("\n").filter((line) => line.startsWith("encryptionsalt:"))
+      ? readFileSync(this.configFile, "utf8")
+          .split("\n")
+          .filter((line) => line.startsWith("encryptionsalt:"))
       : [];
     const lines = [...salt, "config:", ...Object.entries(values).map(([key, value]) => `  ${key}: ${JSON.stringify(value)}`)];
     writeFileSync(this.configFile, lines.join("\n") + "\n");

@@ -15,7 +15,12 @@ export class PulumiProcess {
 
   constructor(args: readonly string[]) {
     // Its own process group (detached), so the group can be killed without killing the test.
-    this.child = spawn(join(projectRoot, "bin", "pulumi"), args, { cwd: projectRoot, env: process.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = spawn(join(projectRoot, "bin", "pulumi"), args, {
+      cwd: projectRoot,
+      env: process.env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const take = (chunk: Buffer) => {
       this.output += chunk.toString("utf8");
       for (const watcher of this.watchers.filter((candidate) => candidate.pattern.test(this.output))) {
@@ -32,7 +37,10 @@ export class PulumiProcess {
   waitFor(pattern: RegExp, timeoutMs: number): Promise<void> {
     if (pattern.test(this.output)) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${pattern} in pulumi output within ${timeoutMs / 1000} s:\n${this.output.slice(-3000)}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no ${pattern} in pulumi output within ${timeoutMs / 1000} s:\n${this.output.slice(-3000)}`)),
+        timeoutMs,
+      );
       const done = () => {
         clearTimeout(timer);
         resolve();

@@ -52,6 +52,11 @@ export function rawStack(overrides: Partial<RawTestStack> = {}): RawTestStack {
  * A resolved stack of one profile, with prerequisites or not: `rawStack` with a stand-in for
  * every password name; `extra` adds keys or replaces the hosts and passwords.
  */
-export function stackFor(operatingSystem = "debian-12", openstackRelease = "zed", prerequisites = true, extra: Partial<RawTestStack> = {}): StackConfig {
+export function stackFor(
+  operatingSystem = "debian-12",
+  openstackRelease = "zed",
+  prerequisites = true,
+  extra: Partial<RawTestStack> = {},
+): StackConfig {
   return resolveStackConfig(rawStack({ passwords: passwordsFrom(testPassword), ...extra, operatingSystem, openstackRelease, prerequisites }));
 }

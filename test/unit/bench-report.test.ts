@@ -43,7 +43,12 @@ describe("bench results", () => {
     expect(paired.value).toBeCloseTo(80 / 70);
     expect(pairedRatios([110, 90, 130], [100, 80])).toEqual([1.1, 90 / 80]);
     const markdown = renderMarkdown(
-      buildReport({ ...where, mode: "full", measurements, targets: [{ label: "add / floor", of: ["add", "floor"], atMost: 1.2, unit: "x", paired: true }] }),
+      buildReport({
+        ...where,
+        mode: "full",
+        measurements,
+        targets: [{ label: "add / floor", of: ["add", "floor"], atMost: 1.2, unit: "x", paired: true }],
+      }),
     );
     expect(markdown).toContain("| add / floor (*paired*) | 1.14x | 1.2x | yes |");
   });
@@ -63,7 +68,12 @@ describe("bench results", () => {
   });
 
   it("says when only the adds were measured, and how", () => {
-    const adds = { ...where, mode: "full" as const, measurements: [{ id: "add-2", label: "add one compute", samples: [90], bound: "" }], targets: [] };
+    const adds = {
+      ...where,
+      mode: "full" as const,
+      measurements: [{ id: "add-2", label: "add one compute", samples: [90], bound: "" }],
+      targets: [],
+    };
     expect(renderMarkdown(buildReport({ ...adds, addsOnly: true }))).toContain("`bench/run.sh --adds-only`");
     expect(renderMarkdown(buildReport({ ...adds, addsOnly: true }))).toContain("Adds only:");
     expect(renderMarkdown(buildReport(adds))).not.toContain("Adds only");

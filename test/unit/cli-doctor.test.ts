@@ -5,7 +5,8 @@
 import { execFileSync } from "child_process";
 import { describe, expect, it } from "vitest";
 import { exitCodeOf, formatCheckTable, parseCheckTable } from "../../cli/checkTable";
-import { controllerPorts,
+import {
+  controllerPorts,
   checkClock,
   checkDisk,
   checkHostname,
@@ -33,9 +34,12 @@ const [controller, compute1] = stack.hosts;
 const gib = 1024 * 1024;
 
 const osReleases = {
-  debian12: 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION="12 (bookworm)"\nVERSION_CODENAME=bookworm\nID=debian\n',
-  centos7: 'NAME="CentOS Linux"\nVERSION="7 (Core)"\nID="centos"\nID_LIKE="rhel fedora"\nVERSION_ID="7"\nPRETTY_NAME="CentOS Linux 7 (Core)"\nCPE_NAME="cpe:/o:centos:centos:7"\n',
-  stream9: 'NAME="CentOS Stream"\nVERSION="9"\nID="centos"\nID_LIKE="rhel fedora"\nVERSION_ID="9"\nPLATFORM_ID="platform:el9"\nPRETTY_NAME="CentOS Stream 9"\n',
+  debian12:
+    'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION="12 (bookworm)"\nVERSION_CODENAME=bookworm\nID=debian\n',
+  centos7:
+    'NAME="CentOS Linux"\nVERSION="7 (Core)"\nID="centos"\nID_LIKE="rhel fedora"\nVERSION_ID="7"\nPRETTY_NAME="CentOS Linux 7 (Core)"\nCPE_NAME="cpe:/o:centos:centos:7"\n',
+  stream9:
+    'NAME="CentOS Stream"\nVERSION="9"\nID="centos"\nID_LIKE="rhel fedora"\nVERSION_ID="9"\nPLATFORM_ID="platform:el9"\nPRETTY_NAME="CentOS Stream 9"\n',
   ubuntu: 'NAME="Ubuntu"\nVERSION_ID="22.04"\nID=ubuntu\nPRETTY_NAME="Ubuntu 22.04.4 LTS"\n',
 };
 
@@ -68,7 +72,10 @@ describe("probe", () => {
     const sections = parseProbeSections(output);
     expect(Object.keys(sections)).toEqual(["os-release", "hostname", "resolve", "virtualization", "memory", "disk", "listening", "nova-api"]);
     expect(parseKeyValues(sections["os-release"])["ID"]).toMatch(/^[a-z]+$/);
-    expect(parseResolution(sections["resolve"])).toMatchObject({ localhost: expect.stringMatching(/^(127\.|::1)/), "no-such-host.invalid": undefined });
+    expect(parseResolution(sections["resolve"])).toMatchObject({
+      localhost: expect.stringMatching(/^(127\.|::1)/),
+      "no-such-host.invalid": undefined,
+    });
     expect(Number(sections["memory"])).toBeGreaterThan(0);
     expect(Number(sections["disk"])).toBeGreaterThan(0);
     expect(parseControllerState(sections["nova-api"])).toBe("not deployed");
@@ -88,7 +95,9 @@ describe("parsers", () => {
   });
 
   it("reads listening ports of IPv4, IPv6, wildcard and interface-scoped sockets, header or not", () => {
-    expect([...parseListeningPorts(ssDeployedController)].sort((a, b) => a - b)).toEqual([22, 53, 3306, 5000, 5672, 6080, 8774, 8778, 9292, 9696, 11211]);
+    expect([...parseListeningPorts(ssDeployedController)].sort((a, b) => a - b)).toEqual([
+      22, 53, 3306, 5000, 5672, 6080, 8774, 8778, 9292, 9696, 11211,
+    ]);
     expect([...parseListeningPorts(ssCentos7Fresh)].sort((a, b) => a - b)).toEqual([22, 25]);
     expect(parseListeningPorts("LISTEN 0 128 10.0.0.11:3306 0.0.0.0:*\n").has(3306)).toBe(true);
   });
@@ -126,7 +135,10 @@ describe("rules", () => {
       result: "WARN",
       detail: "controller -> 127.0.1.1 (stack: 10.0.0.11)",
     });
-    expect(checkResolution(stack.hosts, { controller: "10.0.0.11", compute1: undefined })).toMatchObject({ result: "FAIL", detail: expect.stringMatching(/^does not resolve compute1/) });
+    expect(checkResolution(stack.hosts, { controller: "10.0.0.11", compute1: undefined })).toMatchObject({
+      result: "FAIL",
+      detail: expect.stringMatching(/^does not resolve compute1/),
+    });
   });
 
   it("allows clocks within 5 s, allowing for the round trip", () => {
@@ -153,8 +165,14 @@ describe("rules", () => {
       result: "OK",
       detail: "fake.FakeDriver runs no guests (the CPU would give qemu: 0 CPU threads with vmx/svm, /dev/kvm absent)",
     });
-    expect(checkVirtualization({ computeDriver: "libvirt.LibvirtDriver", virtType: undefined }, withFlags)).toMatchObject({ result: "OK", detail: expect.stringMatching(/^kvm \(from the CPU\)/) });
-    expect(checkVirtualization({ computeDriver: "libvirt.LibvirtDriver", virtType: undefined }, without)).toMatchObject({ result: "WARN", detail: expect.stringMatching(/^qemu/) });
+    expect(checkVirtualization({ computeDriver: "libvirt.LibvirtDriver", virtType: undefined }, withFlags)).toMatchObject({
+      result: "OK",
+      detail: expect.stringMatching(/^kvm \(from the CPU\)/),
+    });
+    expect(checkVirtualization({ computeDriver: "libvirt.LibvirtDriver", virtType: undefined }, without)).toMatchObject({
+      result: "WARN",
+      detail: expect.stringMatching(/^qemu/),
+    });
     expect(checkVirtualization({ computeDriver: "libvirt.LibvirtDriver", virtType: "kvm" }, without).result).toBe("FAIL");
     expect(checkVirtualization({ computeDriver: "libvirt.LibvirtDriver", virtType: undefined }, { flags: 8, kvmDevice: false }).result).toBe("WARN");
     expect(checkVirtualization({ computeDriver: "libvirt.LibvirtDriver", virtType: "qemu" }, without).result).toBe("OK");
@@ -163,23 +181,43 @@ describe("rules", () => {
   it("wants the controller's ports free before deployment and listening after", () => {
     const all = parseListeningPorts(ssDeployedController);
     expect(checkPorts("running", all, true).result).toBe("OK");
-    expect(checkPorts("not deployed", parseListeningPorts(ssCentos7Fresh), true)).toMatchObject({ result: "OK", detail: expect.stringMatching(/^not deployed; listening: none; free: 3306 /) });
-    expect(checkPorts("not deployed", new Set([22, 8774]), true)).toEqual({ check: "ports", result: "FAIL", detail: "not deployed: 8774 (nova-api) already in use by another program" });
-    expect(checkPorts("running", new Set([3306, 5672, 11211, 5000, 9292, 9696, 8774, 8778]), true)).toEqual({ check: "ports", result: "FAIL", detail: "running: 6080 (noVNC proxy) not listening" });
-    expect(checkPorts("running", new Set([3306, 5672, 11211, 5000, 9292, 8774, 8778, 6080]), true)).toEqual({ check: "ports", result: "FAIL", detail: "running: 9696 (Networking API) not listening" });
+    expect(checkPorts("not deployed", parseListeningPorts(ssCentos7Fresh), true)).toMatchObject({
+      result: "OK",
+      detail: expect.stringMatching(/^not deployed; listening: none; free: 3306 /),
+    });
+    expect(checkPorts("not deployed", new Set([22, 8774]), true)).toEqual({
+      check: "ports",
+      result: "FAIL",
+      detail: "not deployed: 8774 (nova-api) already in use by another program",
+    });
+    expect(checkPorts("running", new Set([3306, 5672, 11211, 5000, 9292, 9696, 8774, 8778]), true)).toEqual({
+      check: "ports",
+      result: "FAIL",
+      detail: "running: 6080 (noVNC proxy) not listening",
+    });
+    expect(checkPorts("running", new Set([3306, 5672, 11211, 5000, 9292, 8774, 8778, 6080]), true)).toEqual({
+      check: "ports",
+      result: "FAIL",
+      detail: "running: 9696 (Networking API) not listening",
+    });
     expect(checkPorts("installed, not running", new Set([3306, 5672, 11211, 5000, 9292]), true).result).toBe("WARN");
   });
 
   it("without prerequisites, wants the operator's services listening on the controller already", () => {
     const operators = new Set([3306, 5672, 11211, 5000, 9292]);
     expect(checkPorts("not deployed", operators, false).result).toBe("OK");
-    expect(checkPorts("not deployed", new Set([3306, 5672, 11211, 5000]), false)).toMatchObject({ result: "FAIL", detail: expect.stringContaining("9292 (Glance) not listening: prerequisites is off") });
+    expect(checkPorts("not deployed", new Set([3306, 5672, 11211, 5000]), false)).toMatchObject({
+      result: "FAIL",
+      detail: expect.stringContaining("9292 (Glance) not listening: prerequisites is off"),
+    });
     // Nova finds the Networking API through Keystone's catalog: the operator's may run elsewhere.
     expect(checkPorts("not deployed", operators, false).detail).not.toContain("9696 (Networking API) not listening");
   });
 
   it("checks every port of the catalog's controller services", () => {
-    const catalogPorts = serviceIds.filter((id) => serviceCatalog[id].role === "controller").flatMap((id) => serviceCatalog[id].ports.map((entry) => entry.port));
+    const catalogPorts = serviceIds
+      .filter((id) => serviceCatalog[id].role === "controller")
+      .flatMap((id) => serviceCatalog[id].ports.map((entry) => entry.port));
     expect(controllerPorts.map((entry) => entry.port)).toEqual(catalogPorts);
     expect(catalogPorts).toEqual([3306, 5672, 11211, 5000, 9292, 9696, 8778, 8774, 6080]);
   });
@@ -196,13 +234,17 @@ describe("hostChecks", () => {
 
   it("judges a deployed controller and a compute, one row per check", () => {
     const rows = [
-      ...hostChecks(stack, controller, probe("controller", {
-        memory: `${8 * gib}\n`,
-        disk: `${40 * gib}\n`,
-        listening: ssDeployedController,
-        "nova-api": "LoadState=loaded\nActiveState=active\n",
-        virtualization: "0\nno-kvm-device\n",
-      })),
+      ...hostChecks(
+        stack,
+        controller,
+        probe("controller", {
+          memory: `${8 * gib}\n`,
+          disk: `${40 * gib}\n`,
+          listening: ssDeployedController,
+          "nova-api": "LoadState=loaded\nActiveState=active\n",
+          virtualization: "0\nno-kvm-device\n",
+        }),
+      ),
       ...hostChecks(stack, compute1, probe("compute1", { memory: `${4 * gib}\n`, disk: `${1 * gib}\n`, virtualization: "4\nkvm-device\n" })),
     ];
     expect(rows.map((row) => `${row.host} ${row.check} ${row.result}`)).toEqual([
@@ -229,7 +271,9 @@ describe("hostChecks", () => {
 
   it("reports an unreachable host in one row", () => {
     const rows = hostChecks(stack, compute1, { reachable: false, error: "host key of compute1 (10.0.0.31:22) does not match the pinned key" });
-    expect(rows).toEqual([{ host: "compute1", check: "ssh", result: "FAIL", detail: "host key of compute1 (10.0.0.31:22) does not match the pinned key" }]);
+    expect(rows).toEqual([
+      { host: "compute1", check: "ssh", result: "FAIL", detail: "host key of compute1 (10.0.0.31:22) does not match the pinned key" },
+    ]);
   });
 });
 

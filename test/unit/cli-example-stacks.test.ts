@@ -11,7 +11,9 @@ import { rawStackConfig } from "../../config/rawConfig";
 import { resolveStackConfig } from "../../config/stackConfig";
 
 const root = join(__dirname, "..", "..");
-const examples = readdirSync(join(root, "stacks")).filter((name) => /^Pulumi\.example-.*\.yaml$/.test(name)).sort();
+const examples = readdirSync(join(root, "stacks"))
+  .filter((name) => /^Pulumi\.example-.*\.yaml$/.test(name))
+  .sort();
 
 /** The `nova-installer:*` keys Pulumi.yaml declares. */
 function projectKeys(): string[] {
@@ -30,7 +32,10 @@ interface Example {
 function readExample(name: string): Example {
   const text = readFileSync(join(root, "stacks", name), "utf8");
   const [header, block] = text.split(/^config:\n/m);
-  expect(header.split("\n").every((line) => line === "" || line.startsWith("#")), `${name}: only comments before config:`).toBe(true);
+  expect(
+    header.split("\n").every((line) => line === "" || line.startsWith("#")),
+    `${name}: only comments before config:`,
+  ).toBe(true);
   const values: Record<string, unknown> = {};
   const commented: string[] = [];
   const strayLines: string[] = [];

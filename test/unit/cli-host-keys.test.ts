@@ -3,14 +3,22 @@
  * key a host presents is remote/ssh.ts's, tested with the client (test/unit/remote-ssh.test.ts).
  */
 import { describe, expect, it } from "vitest";
-import { decideTrust, findHost, formatHostKeyTable, hostKeyRow, hostKeyTableExitCode, isPinned, trustCommandLine, trustReport } from "../../cli/hostKeys";
+import {
+  decideTrust,
+  findHost,
+  formatHostKeyTable,
+  hostKeyRow,
+  hostKeyTableExitCode,
+  isPinned,
+  trustCommandLine,
+  trustReport,
+} from "../../cli/hostKeys";
 import type { HostConfig } from "../../config/types";
 import type { PresentedHostKey } from "../../remote/ssh";
 import { fingerprintOf, testKeyPair, withoutComment } from "../support/sshKeys";
 
 const hostKey = testKeyPair("ed25519", "root@server");
 const otherHostKey = testKeyPair("ed25519", "root@reinstalled");
-
 
 function host(overrides: Partial<HostConfig> = {}): HostConfig {
   return { name: "compute1", role: "compute", address: "192.0.2.11", port: 22, hostPublicKey: hostKey.publicKey, ...overrides };
@@ -46,7 +54,11 @@ describe("the trust decision", () => {
   });
 
   it("writes nothing when --fingerprint is not the presented key's", () => {
-    for (const given of [fingerprintOf(hostKey.publicKey), fingerprintOf(otherHostKey.publicKey).replace("SHA256:", ""), fingerprintOf(otherHostKey.publicKey).toLowerCase()]) {
+    for (const given of [
+      fingerprintOf(hostKey.publicKey),
+      fingerprintOf(otherHostKey.publicKey).replace("SHA256:", ""),
+      fingerprintOf(otherHostKey.publicKey).toLowerCase(),
+    ]) {
       const decision = decideTrust(pinned, reinstalled, given);
       expect(decision.outcome).toBe("fingerprint differs");
       expect(decision.newHostPublicKey).toBeUndefined();
@@ -73,7 +85,8 @@ describe("what hosts trust prints", () => {
   const old = fingerprintOf(hostKey.publicKey);
   const presented = fingerprintOf(otherHostKey.publicKey);
   const command = `nova-installer hosts trust compute1 --stack prod --fingerprint ${presented}`;
-  const report = (given: string | undefined) => trustReport(pinned, 1, "prod", decideTrust(pinned, presentedBy(otherHostKey.publicKey), given), given);
+  const report = (given: string | undefined) =>
+    trustReport(pinned, 1, "prod", decideTrust(pinned, presentedBy(otherHostKey.publicKey), given), given);
 
   it("already trusted: exit 0", () => {
     const text = trustReport(pinned, 1, "prod", decideTrust(pinned, presentedBy(hostKey.publicKey), undefined), undefined);
@@ -83,7 +96,9 @@ describe("what hosts trust prints", () => {
   it("no --fingerprint: exit 1 with both fingerprints and the exact command", () => {
     const { exitCode, text } = report(undefined);
     expect(exitCode).toBe(1);
-    expect(text).toContain("compute1 (192.0.2.11:22) presents another key than the one pinned in nova-installer:hosts[1].hostPublicKey; nothing changed");
+    expect(text).toContain(
+      "compute1 (192.0.2.11:22) presents another key than the one pinned in nova-installer:hosts[1].hostPublicKey; nothing changed",
+    );
     expect(text).toContain(`  pinned:    ${old}\n  presented: ${presented}\n`);
     expect(text).toContain(`\n  ${command}\n`);
   });
@@ -105,14 +120,20 @@ describe("what hosts trust prints", () => {
   });
 
   it("quotes a stack name only when the shell needs it", () => {
-    expect(trustCommandLine("compute1", "org/project/prod", "SHA256:a+b/c")).toBe("nova-installer hosts trust compute1 --stack org/project/prod --fingerprint SHA256:a+b/c");
-    expect(trustCommandLine("compute1", "my stack", "SHA256:x")).toBe("nova-installer hosts trust compute1 --stack 'my stack' --fingerprint SHA256:x");
+    expect(trustCommandLine("compute1", "org/project/prod", "SHA256:a+b/c")).toBe(
+      "nova-installer hosts trust compute1 --stack org/project/prod --fingerprint SHA256:a+b/c",
+    );
+    expect(trustCommandLine("compute1", "my stack", "SHA256:x")).toBe(
+      "nova-installer hosts trust compute1 --stack 'my stack' --fingerprint SHA256:x",
+    );
   });
 
   it("names the key and the known hosts for an unknown host", () => {
     const config = { hosts: [host({ name: "controller", role: "controller" }), host()] };
     expect(findHost(config, "compute1").index).toBe(1);
-    expect(() => findHost(config, "compute9")).toThrow('nova-installer:hosts has no host named "compute9"; the stack\'s hosts are controller, compute1');
+    expect(() => findHost(config, "compute9")).toThrow(
+      'nova-installer:hosts has no host named "compute9"; the stack\'s hosts are controller, compute1',
+    );
   });
 });
 
@@ -134,7 +155,9 @@ describe("the hosts show table", () => {
     expect(lines[0]).toMatch(/^HOST\s+ADDRESS\s+PINNED\s+PRESENTED\s+STATE$/);
     expect(lines[1]).toMatch(new RegExp(`^controller\\s+192\\.0\\.2\\.10:22\\s+${escape(old)}\\s+${escape(old)}\\s+MATCH$`));
     expect(lines[2]).toMatch(new RegExp(`^compute1\\s+192\\.0\\.2\\.11:2222\\s+${escape(old)}\\s+${escape(changed)}\\s+CHANGED$`));
-    expect(lines[3]).toMatch(new RegExp(`^compute2\\s+192\\.0\\.2\\.12:22\\s+${escape(old)}\\s+-\\s+UNREACHABLE \\(connect ECONNREFUSED 192\\.0\\.2\\.12:22\\)$`));
+    expect(lines[3]).toMatch(
+      new RegExp(`^compute2\\s+192\\.0\\.2\\.12:22\\s+${escape(old)}\\s+-\\s+UNREACHABLE \\(connect ECONNREFUSED 192\\.0\\.2\\.12:22\\)$`),
+    );
     expect(lines).toContain(`  nova-installer hosts trust compute1 --stack prod --fingerprint ${changed}`);
     expect(lines.filter((line) => line.includes("hosts trust"))).toHaveLength(1);
     expect(hostKeyTableExitCode(rows)).toBe(3);

@@ -30,7 +30,15 @@ function connection(hostName: string) {
 }
 
 /** A RemoteScript's preview step, as the engine prints it (file contents only as "[secret]"). */
-function scriptStep(op: string, componentType: string, component: string, name: string, host: string, description: string, states: ("old" | "new")[] = ["old", "new"]) {
+function scriptStep(
+  op: string,
+  componentType: string,
+  component: string,
+  name: string,
+  host: string,
+  description: string,
+  states: ("old" | "new")[] = ["old", "new"],
+) {
   const state = {
     urn: `${prefix}${componentType}$${scriptType}::${name}`,
     custom: true,
@@ -48,6 +56,8 @@ function scriptStep(op: string, componentType: string, component: string, name: 
 }
 
 const preview: PreviewJson = {
+  // A table, one step a line in the preview's order: left as it is by Prettier.
+  // prettier-ignore
   steps: [
     { op: "same", urn: `${prefix}pulumi:pulumi:Stack::nova-installer-prod`, newState: { type: "pulumi:pulumi:Stack", custom: false } },
     { op: "same", urn: `${prefix}pulumi:providers:pulumi-nodejs::default`, newState: { type: "pulumi:providers:pulumi-nodejs", custom: true } },
@@ -69,8 +79,10 @@ const preview: PreviewJson = {
   ],
 };
 
-const novaConfBefore = "[DEFAULT]\nmy_ip = 10.0.0.11\ntransport_url = rabbit://openstack:OLD-rabbit-s3cret@controller:5672/\n\n[keystone_authtoken]\npassword = OLD-nova-s3cret\n\n[wsgi]\napi_paste_config = /etc/nova/api-paste.ini\n";
-const novaConfAfter = "[DEFAULT]\nmy_ip = 10.0.0.11\ntransport_url = rabbit://openstack:NEW-rabbit-s3cret@controller:5672/\ndebug = true\n\n[keystone_authtoken]\npassword = OLD-nova-s3cret\n";
+const novaConfBefore =
+  "[DEFAULT]\nmy_ip = 10.0.0.11\ntransport_url = rabbit://openstack:OLD-rabbit-s3cret@controller:5672/\n\n[keystone_authtoken]\npassword = OLD-nova-s3cret\n\n[wsgi]\napi_paste_config = /etc/nova/api-paste.ini\n";
+const novaConfAfter =
+  "[DEFAULT]\nmy_ip = 10.0.0.11\ntransport_url = rabbit://openstack:NEW-rabbit-s3cret@controller:5672/\ndebug = true\n\n[keystone_authtoken]\npassword = OLD-nova-s3cret\n";
 
 function secret(value: unknown) {
   return { [secretSignature]: "1b47061264138c4ac30d75fd1eb44270", plaintext: JSON.stringify(value) };
@@ -84,12 +96,21 @@ const exported: StackExport = {
         urn: `${prefix}nova-installer:controller:NovaController$${scriptType}::controller-nova-nova-conf`,
         type: scriptType,
         inputs: { connection: connection("controller"), description: "write /etc/nova/nova.conf", secrets: secret({ FILE_CONTENT: novaConfBefore }) },
-        outputs: { connection: connection("controller"), description: "write /etc/nova/nova.conf", secrets: secret({ FILE_CONTENT: novaConfBefore }), stdout: "" },
+        outputs: {
+          connection: connection("controller"),
+          description: "write /etc/nova/nova.conf",
+          secrets: secret({ FILE_CONTENT: novaConfBefore }),
+          stdout: "",
+        },
       },
       {
         urn: `${prefix}nova-installer:controller:Placement$${scriptType}::controller-placement-placement-conf`,
         type: scriptType,
-        outputs: { connection: connection("controller"), description: "write /etc/placement/placement.conf", secrets: { [secretSignature]: "1b47061264138c4ac30d75fd1eb44270", ciphertext: "v1:abc" } },
+        outputs: {
+          connection: connection("controller"),
+          description: "write /etc/placement/placement.conf",
+          secrets: { [secretSignature]: "1b47061264138c4ac30d75fd1eb44270", ciphertext: "v1:abc" },
+        },
       },
       {
         urn: `${prefix}nova-installer:controller:NovaController$${scriptType}::controller-nova-cells`,
@@ -175,7 +196,9 @@ describe("deployed state", () => {
         stdout: `{"osId":"debian","osVersionId":"12","hostname":"${host}","virtualizationFlags":${flags},"hostnameResolves":true}\n`,
       },
     });
-    const withFacts: StackExport = { deployment: { resources: [...exported.deployment!.resources!, probe("compute1", 0), probe("compute2", 4), probe("compute3", 0)] } };
+    const withFacts: StackExport = {
+      deployment: { resources: [...exported.deployment!.resources!, probe("compute1", 0), probe("compute2", 4), probe("compute3", 0)] },
+    };
     expect(exportedVirtTypes(withFacts)).toEqual({ compute1: "kvm", compute2: "kvm", compute3: "qemu" });
   });
 });
@@ -206,8 +229,15 @@ describe("file changes", () => {
 
   it("notes a file whose step changes but whose settings do not", () => {
     const changes = resourceChanges(preview).filter((change) => change.name === "controller-nova-nova-conf");
-    expect(fileChanges(changes, deployedFiles(exported), () => novaConfBefore)[0]).toMatchObject({ settings: [], note: "no setting changes (the step's script or file attributes do)" });
-    expect(fileChanges(changes, deployedFiles(exported), () => { throw new Error("boom\nmore"); })[0]).toMatchObject({ note: "cannot render the new content: boom" });
+    expect(fileChanges(changes, deployedFiles(exported), () => novaConfBefore)[0]).toMatchObject({
+      settings: [],
+      note: "no setting changes (the step's script or file attributes do)",
+    });
+    expect(
+      fileChanges(changes, deployedFiles(exported), () => {
+        throw new Error("boom\nmore");
+      })[0],
+    ).toMatchObject({ note: "cannot render the new content: boom" });
   });
 
   it("renders the current files with the real passwords and the deployed virt_type", () => {
@@ -216,7 +246,9 @@ describe("file changes", () => {
     const render = currentFileRenderer(stack, { compute1: "kvm" });
     expect(render("compute1", "/etc/nova/nova.conf")).toContain("virt_type = kvm\n");
     expect(render("controller", "/etc/nova/nova.conf")).toContain("password = nova-password\n");
-    expect(() => render("controller", "/etc/nova/nova-compute.conf")).toThrow("the current configuration writes no /etc/nova/nova-compute.conf on controller");
+    expect(() => render("controller", "/etc/nova/nova-compute.conf")).toThrow(
+      "the current configuration writes no /etc/nova/nova-compute.conf on controller",
+    );
   });
 });
 
@@ -287,6 +319,8 @@ Values are never shown: compare them with \`nova-installer render --show-secrets
   });
 
   it("says so when nothing changes", () => {
-    expect(previewMarkdown({ stack: "prod", changes: [], files: [] })).toBe("## nova-installer preview: stack `prod`\n\nNo changes: every step is up to date.\n");
+    expect(previewMarkdown({ stack: "prod", changes: [], files: [] })).toBe(
+      "## nova-installer preview: stack `prod`\n\nNo changes: every step is up to date.\n",
+    );
   });
 });

@@ -11,7 +11,9 @@ describe("recover", () => {
   it("removes a lock only when its process is provably gone", () => {
     expect(lockKeptBecause(lock, { hostname: "ops1", alive: () => false, force: false })).toBeUndefined();
     expect(lockKeptBecause(lock, { hostname: "ops1", alive: (pid) => pid === 4242, force: false })).toMatch(/pid 4242\) .* is still running/);
-    expect(lockKeptBecause(lock, { hostname: "ops1", alive: () => true, force: true }), "--force never breaks a live local run").toMatch(/still running/);
+    expect(lockKeptBecause(lock, { hostname: "ops1", alive: () => true, force: true }), "--force never breaks a live local run").toMatch(
+      /still running/,
+    );
     expect(lockKeptBecause(lock, { hostname: "ops2", alive: () => false, force: false })).toMatch(/another machine; .* --force/);
     expect(lockKeptBecause(lock, { hostname: "ops2", alive: () => false, force: true })).toBeUndefined();
   });
@@ -31,7 +33,12 @@ describe("recover", () => {
   it("lists the steps a killed deploy left pending", () => {
     const exported = JSON.stringify({
       version: 3,
-      deployment: { resources: [], pending_operations: [{ resource: { urn: "urn:pulumi:lab::nova-installer::x$nova-installer:index:RemoteScript::controller-databases-grants" }, type: "creating" }] },
+      deployment: {
+        resources: [],
+        pending_operations: [
+          { resource: { urn: "urn:pulumi:lab::nova-installer::x$nova-installer:index:RemoteScript::controller-databases-grants" }, type: "creating" },
+        ],
+      },
     });
     expect(pendingOperations(exported)).toEqual([{ urn: expect.stringMatching(/::controller-databases-grants$/), type: "creating" }]);
     expect(pendingOperations(JSON.stringify({ version: 3, deployment: { resources: [] } }))).toEqual([]);

@@ -31,7 +31,9 @@ function trickyStack(operatingSystem: string, openstackRelease: string, prerequi
 
 /** A secret input reaches the mocks wrapped as {<secret signature>: ..., value}. */
 function unwrap(value: unknown): unknown {
-  return typeof value === "object" && value !== null && "value" in value && Object.keys(value).some((key) => key.length === 32) ? unwrap((value).value) : value;
+  return typeof value === "object" && value !== null && "value" in value && Object.keys(value).some((key) => key.length === 32)
+    ? unwrap(value.value)
+    : value;
 }
 
 /** What the deployment writes, per host: step name, path and content. */
@@ -58,7 +60,12 @@ describe.each(supportedProfiles.flatMap((key) => [true, false].map((prerequisite
       const stack = trickyStack(operatingSystem, release, prerequisites);
       const deployed = await writtenByDeployment(stack);
       const planned = stack.hosts.flatMap((host) =>
-        hostPlan(stack, host.name).files.map((file) => ({ host: host.name, step: file.step, path: file.path, content: file.render(stack.passwords, "qemu") })),
+        hostPlan(stack, host.name).files.map((file) => ({
+          host: host.name,
+          step: file.step,
+          path: file.path,
+          content: file.render(stack.passwords, "qemu"),
+        })),
       );
       const byStep = (a: { step: string }, b: { step: string }) => a.step.localeCompare(b.step);
       expect(planned.sort(byStep)).toEqual(deployed.sort(byStep));
@@ -99,7 +106,9 @@ describe("render output", () => {
   });
 
   it("names the host's files when asked for one it does not have, and the hosts for an unknown host", () => {
-    expect(() => selectFile(hostPlan(stack, "compute1").files, "/etc/keystone/keystone.conf", "compute1")).toThrow(/no file "\/etc\/keystone\/keystone.conf" on compute1; it writes:\n {2}\/etc\/nova\/nova.conf/);
+    expect(() => selectFile(hostPlan(stack, "compute1").files, "/etc/keystone/keystone.conf", "compute1")).toThrow(
+      /no file "\/etc\/keystone\/keystone.conf" on compute1; it writes:\n {2}\/etc\/nova\/nova.conf/,
+    );
     expect(() => hostPlan(stack, "compute9")).toThrow('no host "compute9" in the stack; its hosts are controller, compute1');
   });
 

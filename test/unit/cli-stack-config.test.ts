@@ -41,7 +41,14 @@ const configJson = {
 describe("stack config from pulumi config --json", () => {
   it("gives the raw values the Pulumi program gets, which validate the same way", () => {
     const raw = rawConfigFromPulumiJson(configJson);
-    expect(raw).toMatchObject({ prerequisites: false, refreshPackageIndex: true, virtType: "", hosts, passwords, configOverrides: { novaController: { DEFAULT: { debug: true } } } });
+    expect(raw).toMatchObject({
+      prerequisites: false,
+      refreshPackageIndex: true,
+      virtType: "",
+      hosts,
+      passwords,
+      configOverrides: { novaController: { DEFAULT: { debug: true } } },
+    });
     const stack = resolveStackConfig(raw);
     expect(stack.controller.name).toBe("controller");
     expect(stack.virtType).toBeUndefined();
@@ -62,7 +69,9 @@ describe("stack config from pulumi config --json", () => {
 
   it("reports a key the installer does not read (a typo), even a secret one, without its value", () => {
     const typo = { ...configJson, "nova-installer:pasword": { secret: true }, "nova-installer:apiWorker": { value: "4", secret: false } };
-    expect(() => resolveStackConfig(rawConfigFromPulumiJson(typo))).toThrow(/nova-installer:pasword: unknown key[^]*nova-installer:apiWorker: unknown key/);
+    expect(() => resolveStackConfig(rawConfigFromPulumiJson(typo))).toThrow(
+      /nova-installer:pasword: unknown key[^]*nova-installer:apiWorker: unknown key/,
+    );
   });
 
   it("reports problems with the key, as pulumi up would", () => {

@@ -229,12 +229,20 @@ describe("rules", () => {
     const down = rows.map((row) => (row.Host === "compute2" ? { ...row, State: "down" } : row));
     expect(checkComputeServices(down, stack).map((row) => row.result)).toEqual(["FAIL", "OK", "FAIL"]);
     const noScheduler = rows.filter((row) => row.Binary !== "nova-scheduler");
-    expect(checkComputeServices(noScheduler, stack)[0]).toMatchObject({ result: "FAIL", detail: expect.stringContaining("no nova-scheduler on controller") });
+    expect(checkComputeServices(noScheduler, stack)[0]).toMatchObject({
+      result: "FAIL",
+      detail: expect.stringContaining("no nova-scheduler on controller"),
+    });
     const stranger = [...rows, { ...rows[2], Host: "compute9" }];
     expect(checkComputeServices(stranger, stack)[0]).toMatchObject({ result: "WARN", detail: expect.stringContaining("not in the stack: compute9") });
     expect(checkComputeServices([], stack).map((row) => row.result)).toEqual(["FAIL", "FAIL", "FAIL"]);
     const withoutCompute2 = rows.filter((row) => row.Host !== "compute2");
-    expect(checkComputeServices(withoutCompute2, stack)[2]).toEqual({ host: "compute2", check: "nova-compute", result: "FAIL", detail: "not registered" });
+    expect(checkComputeServices(withoutCompute2, stack)[2]).toEqual({
+      host: "compute2",
+      check: "nova-compute",
+      result: "FAIL",
+      detail: "not registered",
+    });
   });
 
   it("wants identity, compute and placement in the catalog; image and network with prerequisites", () => {
@@ -244,8 +252,14 @@ describe("rules", () => {
       result: "OK",
       detail: "identity, image, network, compute, placement",
     });
-    expect(checkCatalog(parseOpenstackJson(queensCatalog), "controller", true)).toMatchObject({ result: "FAIL", detail: expect.stringMatching(/^missing image, network/) });
-    expect(checkCatalog(parseOpenstackJson(queensCatalog), "controller", false)).toMatchObject({ result: "WARN", detail: expect.stringMatching(/^no image, network service/) });
+    expect(checkCatalog(parseOpenstackJson(queensCatalog), "controller", true)).toMatchObject({
+      result: "FAIL",
+      detail: expect.stringMatching(/^missing image, network/),
+    });
+    expect(checkCatalog(parseOpenstackJson(queensCatalog), "controller", false)).toMatchObject({
+      result: "WARN",
+      detail: expect.stringMatching(/^no image, network service/),
+    });
   });
 
   it("wants active images", () => {
@@ -258,7 +272,10 @@ describe("rules", () => {
     expect(checkCells(parseBoxTable(cells), "controller")).toMatchObject({ result: "OK", detail: "cell0, cell1" });
     expect(checkCells(parseBoxTable(queensCells), "controller").result).toBe("OK");
     expect(checkCells(parseBoxTable(cells).slice(0, 1), "controller")).toMatchObject({ result: "FAIL", detail: "missing cell1; mapped: cell0" });
-    expect(checkCells([{ Name: "cell0" }, { Name: "cell1", Disabled: "True" }], "controller")).toMatchObject({ result: "FAIL", detail: "disabled cell1; mapped: cell0, cell1" });
+    expect(checkCells([{ Name: "cell0" }, { Name: "cell1", Disabled: "True" }], "controller")).toMatchObject({
+      result: "FAIL",
+      detail: "disabled cell1; mapped: cell0, cell1",
+    });
   });
 
   it("wants a hypervisor up for every compute of the stack, short or fully qualified", () => {
@@ -266,13 +283,21 @@ describe("rules", () => {
       { host: "compute1", check: "hypervisor", result: "OK", detail: "up, fake" },
       { host: "compute2", check: "hypervisor", result: "OK", detail: "up, fake" },
     ]);
-    const rows = [{ "Hypervisor Hostname": "compute1.example.org", State: "up" }, { "Hypervisor Hostname": "compute2", State: "down" }];
+    const rows = [
+      { "Hypervisor Hostname": "compute1.example.org", State: "up" },
+      { "Hypervisor Hostname": "compute2", State: "down" },
+    ];
     expect(checkHypervisors(rows, stack.computes).map((row) => row.result)).toEqual(["OK", "FAIL"]);
     expect(checkHypervisors([], stack.computes)[0]).toMatchObject({ result: "FAIL", detail: expect.stringMatching(/^not listed/) });
   });
 
   it("reads an upgrade check's exit code: 0 OK, 1 a warning, else a failure", () => {
-    expect(checkUpgradeStatus("nova-status", ok(novaStatus), "controller")).toEqual({ host: "controller", check: "nova-status", result: "OK", detail: "7 checks passed" });
+    expect(checkUpgradeStatus("nova-status", ok(novaStatus), "controller")).toEqual({
+      host: "controller",
+      check: "nova-status",
+      result: "OK",
+      detail: "7 checks passed",
+    });
     expect(checkUpgradeStatus("nova-status", { stdout: novaStatusWarning, stderr: "", exitCode: 1 }, "controller")).toEqual({
       host: "controller",
       check: "nova-status",
@@ -285,7 +310,13 @@ describe("rules", () => {
       result: "FAIL",
       detail: "exit 2: Placement API: Failure",
     });
-    expect(checkUpgradeStatus("placement-status", { stdout: "", stderr: "Traceback...\nsqlalchemy.exc.OperationalError: (1045) Access denied\n", exitCode: 255 }, "controller")).toMatchObject({
+    expect(
+      checkUpgradeStatus(
+        "placement-status",
+        { stdout: "", stderr: "Traceback...\nsqlalchemy.exc.OperationalError: (1045) Access denied\n", exitCode: 255 },
+        "controller",
+      ),
+    ).toMatchObject({
       result: "FAIL",
       detail: "exit 255: sqlalchemy.exc.OperationalError: (1045) Access denied",
     });
@@ -303,16 +334,42 @@ describe("verifications", () => {
       "nova-status upgrade check",
       "placement-status upgrade check",
     ]);
-    expect(verifications(stackFor("centos-7", "queens", false, twoComputes)).map((entry) => entry.command)).not.toContain("placement-status upgrade check");
+    expect(verifications(stackFor("centos-7", "queens", false, twoComputes)).map((entry) => entry.command)).not.toContain(
+      "placement-status upgrade check",
+    );
     expect(verifications(stackFor("debian-12", "zed", false, twoComputes)).map((entry) => entry.command)).not.toContain(adminClient("image list"));
   });
 
   it("fails every check of a command that cannot run, with its error", () => {
     const [services] = verifications(stack);
-    expect(judgeRun(services, { stdout: "", stderr: "Failed to discover available identity versions when contacting http://controller:5000/v3.\n", exitCode: 1 })).toEqual([
-      { host: "controller", check: "compute services", result: "FAIL", detail: "openstack compute service list -f json: exit 1: Failed to discover available identity versions when contacting http://controller:5000/v3." },
-      { host: "compute1", check: "nova-compute", result: "FAIL", detail: "openstack compute service list -f json: exit 1: Failed to discover available identity versions when contacting http://controller:5000/v3." },
-      { host: "compute2", check: "nova-compute", result: "FAIL", detail: "openstack compute service list -f json: exit 1: Failed to discover available identity versions when contacting http://controller:5000/v3." },
+    expect(
+      judgeRun(services, {
+        stdout: "",
+        stderr: "Failed to discover available identity versions when contacting http://controller:5000/v3.\n",
+        exitCode: 1,
+      }),
+    ).toEqual([
+      {
+        host: "controller",
+        check: "compute services",
+        result: "FAIL",
+        detail:
+          "openstack compute service list -f json: exit 1: Failed to discover available identity versions when contacting http://controller:5000/v3.",
+      },
+      {
+        host: "compute1",
+        check: "nova-compute",
+        result: "FAIL",
+        detail:
+          "openstack compute service list -f json: exit 1: Failed to discover available identity versions when contacting http://controller:5000/v3.",
+      },
+      {
+        host: "compute2",
+        check: "nova-compute",
+        result: "FAIL",
+        detail:
+          "openstack compute service list -f json: exit 1: Failed to discover available identity versions when contacting http://controller:5000/v3.",
+      },
     ]);
     expect(judgeRun(services, ok("not json"))[0]).toMatchObject({ result: "FAIL", detail: expect.stringMatching(/^not the JSON listing/) });
   });

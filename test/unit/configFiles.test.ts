@@ -14,8 +14,9 @@ const exampleCloud: CloudSettings = {
   controllerAddress: "10.0.0.11",
   region: "RegionOne",
   // The install guide's placeholders: ADMIN_PASS, NOVA_DBPASS, ...
-  passwords: passwordsFrom((name) => (name.endsWith("Database") ? `${name.slice(0, -"Database".length).toUpperCase()}_DBPASS` : `${name.toUpperCase()}_PASS`)),
-
+  passwords: passwordsFrom((name) =>
+    name.endsWith("Database") ? `${name.slice(0, -"Database".length).toUpperCase()}_DBPASS` : `${name.toUpperCase()}_PASS`,
+  ),
 };
 const controllerHost: HostSettings = { myIp: "10.0.0.11" };
 const computeHost: HostSettings = { myIp: "10.0.0.31", virtType: "qemu" };
@@ -60,7 +61,10 @@ describe("nova.conf content rules", () => {
   });
 
   it("merges the operator's overrides last", () => {
-    const text = renderConfigFile(profileFor("debian-12", "zed").services.novaCompute.files["nova-conf"], exampleCloud, computeHost, { DEFAULT: { debug: true }, libvirt: { cpu_mode: "none" } });
+    const text = renderConfigFile(profileFor("debian-12", "zed").services.novaCompute.files["nova-conf"], exampleCloud, computeHost, {
+      DEFAULT: { debug: true },
+      libvirt: { cpu_mode: "none" },
+    });
     expect(text).toMatch(/\[DEFAULT\]\n(.+\n)*debug = true\n/);
     expect(text).toMatch(/\[libvirt\]\nvirt_type = qemu\ncpu_mode = none\n/);
   });
@@ -111,7 +115,9 @@ describe("connection URLs", () => {
     expect(databaseUrl("nova", "controller", "nova_api", "/etc/nova/nova-database.cnf")).toBe(
       "mysql+pymysql://nova@controller/nova_api?read_default_file=/etc/nova/nova-database.cnf",
     );
-    expect(renderDatabaseCredentials(serviceCatalog.nova.database, { ...exampleCloud.passwords, novaDatabase: hostile })).toContain(`\npassword = ${hostile}\n`);
+    expect(renderDatabaseCredentials(serviceCatalog.nova.database, { ...exampleCloud.passwords, novaDatabase: hostile })).toContain(
+      `\npassword = ${hostile}\n`,
+    );
   });
 
   it("percent-encodes the RabbitMQ password in the transport URL", () => {

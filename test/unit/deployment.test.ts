@@ -43,27 +43,32 @@ describe("deployment graph", () => {
   it("names every child after its component and parents it", async () => {
     const recorded = await recordDeployment(stackFor("debian-12", "zed"));
     const components = recorded.filter((resource) => resource.type.startsWith("nova-installer:"));
-    expect(components.map((resource) => resource.type).sort()).toEqual([
-      "nova-installer:host:HostFacts",
-      "nova-installer:host:HostFacts",
-      "nova-installer:host:HostPackages",
-      "nova-installer:controller:ControllerInfrastructure",
-      "nova-installer:controller:Databases",
-      "nova-installer:controller:ApiService",
-      "nova-installer:controller:ServiceRegistration",
-      "nova-installer:controller:AdminCredentials",
-      "nova-installer:controller:ApiService",
-      "nova-installer:controller:ApiService",
-      "nova-installer:controller:ApiService",
-      "nova-installer:controller:ApiService",
-      "nova-installer:compute:ComputeNode",
-      "nova-installer:controller:HostDiscovery",
-      "nova-installer:index:DestroyGuard",
-    ].sort());
+    expect(components.map((resource) => resource.type).sort()).toEqual(
+      [
+        "nova-installer:host:HostFacts",
+        "nova-installer:host:HostFacts",
+        "nova-installer:host:HostPackages",
+        "nova-installer:controller:ControllerInfrastructure",
+        "nova-installer:controller:Databases",
+        "nova-installer:controller:ApiService",
+        "nova-installer:controller:ServiceRegistration",
+        "nova-installer:controller:AdminCredentials",
+        "nova-installer:controller:ApiService",
+        "nova-installer:controller:ApiService",
+        "nova-installer:controller:ApiService",
+        "nova-installer:controller:ApiService",
+        "nova-installer:compute:ComputeNode",
+        "nova-installer:controller:HostDiscovery",
+        "nova-installer:index:DestroyGuard",
+      ].sort(),
+    );
     const componentNames = components.map((resource) => resource.name);
     expect(componentNames).toContain("destroy-guard");
     for (const step of recorded.filter((resource) => resource.type.endsWith(":RemoteScript"))) {
-      expect(componentNames.some((name) => step.name.startsWith(`${name}-`)), step.name).toBe(true);
+      expect(
+        componentNames.some((name) => step.name.startsWith(`${name}-`)),
+        step.name,
+      ).toBe(true);
     }
   });
 
@@ -100,7 +105,13 @@ describe("deployment graph", () => {
       return seen;
     };
     const keystone = ["controller-identity-bootstrap", "controller-registration-keystone"];
-    for (const early of ["controller-image-schema", "controller-network-api-schema", "controller-placement-schema", "controller-nova-cells", "controller-nova-nova-conf"]) {
+    for (const early of [
+      "controller-image-schema",
+      "controller-network-api-schema",
+      "controller-placement-schema",
+      "controller-nova-cells",
+      "controller-nova-nova-conf",
+    ]) {
       const before = waitsFor(early);
       expect(before, early).toContain("controller-databases-grants");
       for (const step of keystone) expect(before.has(step), `${early} waits for ${step}`).toBe(false);
@@ -109,12 +120,21 @@ describe("deployment graph", () => {
       expect(waitsFor(service), service).toContain("controller-registration-keystone");
     }
     const novaServices = waitsFor("controller-nova-services");
-    for (const step of ["controller-registration-keystone", "controller-placement-services", "controller-image-services", "controller-network-api-services", "controller-nova-cells"]) {
+    for (const step of [
+      "controller-registration-keystone",
+      "controller-placement-services",
+      "controller-image-services",
+      "controller-network-api-services",
+      "controller-nova-cells",
+    ]) {
       expect(novaServices, step).toContain(step);
     }
     // A compute installs and writes its files on its own; it starts once the control plane runs.
     for (const step of ["compute1-compute-packages", "compute1-compute-nova-conf"]) {
-      expect([...waitsFor(step)].filter((name) => name.startsWith("controller-")), step).toEqual([]);
+      expect(
+        [...waitsFor(step)].filter((name) => name.startsWith("controller-")),
+        step,
+      ).toEqual([]);
     }
     expect(waitsFor("compute1-compute-services")).toContain("controller-nova-services");
     expect(waitsFor("controller-discovery-discover")).toContain("compute1-compute-services");
@@ -144,7 +164,9 @@ describe("deployment graph", () => {
 
   it("waits only for ports the service catalog lists, each on the service that owns it", async () => {
     const recorded = await recordDeployment(stackFor("debian-12", "zed"));
-    const owners = new Map<number, string>(serviceIds.flatMap((id) => serviceCatalog[id].ports.map((entry) => [entry.port, serviceCatalog[id].component] as const)));
+    const owners = new Map<number, string>(
+      serviceIds.flatMap((id) => serviceCatalog[id].ports.map((entry) => [entry.port, serviceCatalog[id].component] as const)),
+    );
     const checked: number[] = [];
     for (const step of recorded.filter((resource) => resource.type.endsWith(":RemoteScript"))) {
       for (const match of String(step.inputs.create ?? "").matchAll(/<\/dev\/tcp\/[^/]+\/(\d+)'/g)) {
@@ -168,6 +190,8 @@ describe("deployment graph", () => {
       expect(drop).toContain(`DROP DATABASE IF EXISTS ${database};`);
     }
     expect(drop).toContain("DROP USER IF EXISTS 'nova'@'localhost', 'nova'@'%';");
-    expect(String(allowed.find((resource) => resource.name === "controller-registration-keystone")?.inputs.delete)).toMatch(/"\$program" unregister$/m);
+    expect(String(allowed.find((resource) => resource.name === "controller-registration-keystone")?.inputs.delete)).toMatch(
+      /"\$program" unregister$/m,
+    );
   });
 });

@@ -34,7 +34,11 @@ describe("guest image cache", () => {
 
   it("finds an intact image of the current recipe", () => {
     const { cacheDir, imageDir } = cacheWithImage();
-    expect(findGuestImage(cacheDir)).toMatchObject({ dir: imageDir, kernel: path.join(imageDir, "vmlinuz"), rootDisk: path.join(imageDir, "root.img") });
+    expect(findGuestImage(cacheDir)).toMatchObject({
+      dir: imageDir,
+      kernel: path.join(imageDir, "vmlinuz"),
+      rootDisk: path.join(imageDir, "root.img"),
+    });
   });
 
   it("ignores an image whose artifact changed, is missing, or whose manifest is damaged (it is built again)", () => {

@@ -77,7 +77,10 @@ describe("guest /init", () => {
     const echo = lines.find((line) => line.startsWith("echo "))!.replace(/ > \/dev\/ttyS0$/, "");
     const run = spawnSync("sh", ["-c", `uname() { echo 6.1.0-99-amd64; }; uuid=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0; ${echo}`], { encoding: "utf8" });
     expect(run.stdout.trim()).toBe(markerFor("0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0", "6.1.0-99-amd64"));
-    expect(findMarker(`[    3.1] Run /init\r\n${run.stdout}`)).toEqual({ uuid: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", kernelRelease: "6.1.0-99-amd64" });
+    expect(findMarker(`[    3.1] Run /init\r\n${run.stdout}`)).toEqual({
+      uuid: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+      kernelRelease: "6.1.0-99-amd64",
+    });
   });
 
   it("never exits (PID 1 exiting panics the kernel): it ends in an endless loop", () => {
@@ -113,7 +116,10 @@ describe("guest kernel", () => {
   });
 
   it("finds the real kernel package in the metapackage's Depends", () => {
-    expect(kernelPackageFromDepends("linux-image-6.1.0-57-amd64 (= 6.1.192-3)")).toEqual({ name: "linux-image-6.1.0-57-amd64", version: "6.1.192-3" });
+    expect(kernelPackageFromDepends("linux-image-6.1.0-57-amd64 (= 6.1.192-3)")).toEqual({
+      name: "linux-image-6.1.0-57-amd64",
+      version: "6.1.192-3",
+    });
     expect(kernelPackageFromDepends("linux-image-6.12.48+deb13-amd64")).toEqual({ name: "linux-image-6.12.48+deb13-amd64" });
     expect(() => kernelPackageFromDepends("initramfs-tools")).toThrow(/names no linux-image-\* package/);
   });

@@ -57,6 +57,8 @@ const override = (file: string, section: string, name: string, value: unknown) =
   config.configOverrides = { [file]: { [section]: { [name]: value } } };
 };
 
+// A table, one case a line: left as it is by Prettier.
+// prettier-ignore
 const hostileCases: readonly HostileCase[] = [
   // Addresses: the SSH target, [DEFAULT] my_ip, and what every other host reaches the host at.
   { name: "address out of range", mutate: setCompute("address", "999.1.1.1"), problem: at("nova-installer:hosts[1].address", /: "999\.1\.1\.1" is not an IPv4 address/) },

@@ -20,7 +20,12 @@ describe("lab host files", () => {
   });
 
   it("lets root in by the lab key only", () => {
-    expect(entries.get("/root/.ssh/authorized_keys")).toEqual({ kind: "file", path: "/root/.ssh/authorized_keys", content: `${authorizedKey}\n`, mode: 0o600 });
+    expect(entries.get("/root/.ssh/authorized_keys")).toEqual({
+      kind: "file",
+      path: "/root/.ssh/authorized_keys",
+      content: `${authorizedKey}\n`,
+      mode: 0o600,
+    });
     expect(renderSshdConfig()).toMatch(/^PasswordAuthentication no$/m);
     expect(renderSshdConfig()).toMatch(/^PermitRootLogin prohibit-password$/m);
     expect(renderSshdConfig()).toMatch(/^HostKey \/etc\/ssh\/ssh_host_ed25519_key$/m);

@@ -15,7 +15,13 @@ describe("lab image recipe", () => {
 
   it("also downloads each package set on its own", () => {
     const names = packageGroups(profile).map((group) => group.name);
-    expect(names).toEqual(["all", ...Object.entries(packageSets(profile)).filter(([, packages]) => packages.length > 0).map(([name]) => name), "lab-extra"]);
+    expect(names).toEqual([
+      "all",
+      ...Object.entries(packageSets(profile))
+        .filter(([, packages]) => packages.length > 0)
+        .map(([name]) => name),
+      "lab-extra",
+    ]);
   });
 
   it("names images by a stable hash of their inputs", () => {

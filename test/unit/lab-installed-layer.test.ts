@@ -22,7 +22,9 @@ describe("packages-installed layers", () => {
       "nova-consoleproxy",
       "python3-openstackclient",
     ]);
-    expect(controller).toEqual(expect.arrayContaining(["mariadb-server", "rabbitmq-server", "keystone", "nova-api", "placement-api", "neutron-server"]));
+    expect(controller).toEqual(
+      expect.arrayContaining(["mariadb-server", "rabbitmq-server", "keystone", "nova-api", "placement-api", "neutron-server"]),
+    );
     expect(rolePackages(labProfile, "compute")).toEqual(labProfile.services.novaCompute.packages);
     // Everything a layer installs is in the image's offline cache.
     expect(allPackages(labProfile)).toEqual(expect.arrayContaining([...controller, ...rolePackages(labProfile, "compute")]));

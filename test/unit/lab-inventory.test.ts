@@ -38,7 +38,9 @@ describe("lab inventory", () => {
   it("names the offending field of a malformed file", () => {
     const bad = JSON.parse(renderInventory(inventory)) as { hosts: { address: string }[] };
     bad.hosts[1].address = "nowhere";
-    expect(() => parseInventory(JSON.stringify(bad), "x.json")).toThrow('lab inventory x.json: hosts[1].address is "nowhere", expected an IPv4 address');
+    expect(() => parseInventory(JSON.stringify(bad), "x.json")).toThrow(
+      'lab inventory x.json: hosts[1].address is "nowhere", expected an IPv4 address',
+    );
     expect(() => parseInventory("{", "x.json")).toThrow(/x.json is not JSON/);
     expect(() => readInventory("/nonexistent/inventory.json")).toThrow(/run "nova-installer lab up" first/);
   });

@@ -11,11 +11,7 @@ const mountinfo = [
 
 describe("mountPointsUnder", () => {
   it("lists mounts at or below a directory, deepest first", () => {
-    expect(mountPointsUnder(mountinfo, "/s/lab")).toEqual([
-      "/s/lab/hosts/controller/root/proc",
-      "/s/lab/hosts/controller/root",
-      "/s/lab/with space",
-    ]);
+    expect(mountPointsUnder(mountinfo, "/s/lab")).toEqual(["/s/lab/hosts/controller/root/proc", "/s/lab/hosts/controller/root", "/s/lab/with space"]);
   });
 
   it("does not match a sibling that only shares a prefix", () => {

@@ -25,7 +25,6 @@ const otherHostKey = testKeyPair("ed25519", "root@reinstalled");
 const ecdsaHostKey = testKeyPair("ecdsa", "root@ecdsa-server");
 const clientKey = testKeyPair("ed25519", "operator");
 
-
 let server: LoopbackSshServer;
 let silent: Awaited<ReturnType<typeof silentServer>>;
 let refusingPort: number;
@@ -67,7 +66,9 @@ function expectMismatch(error: unknown, port: number): void {
   const presented = fingerprintOf(hostKey.publicKey);
   expect(error).toMatchObject({ name: "HostKeyMismatchError", pinnedFingerprint: pinned, presentedFingerprint: presented });
   const message = (error as Error).message;
-  expect(message.split("\n")[0]).toBe(`host key of compute1 (127.0.0.1:${port}) does not match the pinned key: pinned ${pinned}, presented ${presented}`);
+  expect(message.split("\n")[0]).toBe(
+    `host key of compute1 (127.0.0.1:${port}) does not match the pinned key: pinned ${pinned}, presented ${presented}`,
+  );
   expect(message).toContain("the connection stopped before logging in; nothing was run on this host");
   expect(message).toContain("out of band");
   expect(message).toContain(`\n  nova-installer hosts trust compute1 --stack STACK --fingerprint ${presented}\n`);
@@ -152,7 +153,9 @@ describe("withConnection (a connection for one use)", () => {
 
   it("refuses another key once, before authenticating", async () => {
     const since = logSince();
-    const error = await withConnection(endpoint({ hostPublicKey: otherHostKey.publicKey }), () => Promise.resolve("used")).catch((caught: unknown) => caught);
+    const error = await withConnection(endpoint({ hostPublicKey: otherHostKey.publicKey }), () => Promise.resolve("used")).catch(
+      (caught: unknown) => caught,
+    );
     expectMismatch(error, server.port);
     expect(since()).toEqual({ connections: 1, authentications: 0, commands: [] });
   });
@@ -165,7 +168,9 @@ describe("withConnection (a connection for one use)", () => {
 
   it("gives up after its connect timeout on a peer that never speaks SSH", async () => {
     const started = Date.now();
-    await expect(withConnection(endpoint({ port: silent.port }), () => Promise.resolve("used"), { connectTimeoutMs: 300 })).rejects.toThrow(/^cannot reach compute1 over SSH/);
+    await expect(withConnection(endpoint({ port: silent.port }), () => Promise.resolve("used"), { connectTimeoutMs: 300 })).rejects.toThrow(
+      /^cannot reach compute1 over SSH/,
+    );
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 });
