@@ -4,13 +4,15 @@
  * up:   prerequisites -> image (cached) -> client key -> bridge -> surplus computes removed ->
  *       packages-installed layers (cached; only when hosts start "installed") ->
  *       each host: overlay, host key, files, boot -> /etc/hosts everywhere -> ssh ready -> inventory
- * down: every host stopped and unmounted -> bridge deleted -> state deleted -> nothing left (checked)
+ * down: every host stopped (its cgroup removed) and unmounted -> bridge deleted -> state deleted ->
+ *       nothing left (checked)
  */
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { HostKeyMismatchError, SshEndpoint, waitForSsh, withConnection } from "../remote/ssh";
 import { bridgeExists, bridgePorts, ensureBridge, interfacesOnSubnet, linkExists, removeBridge } from "./bridge";
+import { machineCgroupsLeft } from "./cgroups";
 import { LabSpec, defaultLabSpec, validateComputeCount, validateLabSpec } from "./config";
 import { run, tailOfFile } from "./exec";
 import { hostLayerEntries } from "./host-files";
@@ -138,7 +140,7 @@ export async function labUp(context: LabContext, computes: number): Promise<Inve
       }),
     );
     if (!running) {
-      startMachine(host, spec, paths);
+      await startMachine(host, spec, paths);
       bootedAt.set(host.name, Date.now());
     }
   }
@@ -241,7 +243,7 @@ export async function rebootHost(context: LabContext, name: string): Promise<voi
   if (!(await waitUntil(() => runningNspawnPid(paths, host) === undefined, 120_000))) {
     throw new Error(`${name} did not shut down within 120 s of systemctl reboot; console log: ${paths.consoleLog}`);
   }
-  startMachine(host, context.spec, paths);
+  await startMachine(host, context.spec, paths);
   await waitForHost(paths, host, endpoint);
   context.write(`${name.padEnd(12)} rebooted in ${seconds(Date.now() - started)}`);
 }
@@ -279,18 +281,19 @@ export async function labDown(context: LabContext): Promise<void> {
   if (leftovers.length > 0) {
     throw new Error(`lab "${spec.name}" down left things behind:\n- ${leftovers.join("\n- ")}`);
   }
-  context.write(`lab "${spec.name}" down in ${seconds(Date.now() - started)}: no process, mount, bridge, veth or address left`);
+  context.write(`lab "${spec.name}" down in ${seconds(Date.now() - started)}: no process, mount, cgroup, bridge, veth or address left`);
 }
 
 /**
- * What of a lab still exists on this machine: nspawn or machine processes, mounts, the bridge,
- * the given veths, addresses in the lab subnet. Empty after a clean `lab down`.
+ * What of a lab still exists on this machine: nspawn or machine processes, mounts, machine
+ * cgroups, the bridge, the given veths, addresses in the lab subnet. Empty after a clean `lab down`.
  */
 export async function labLeftovers(spec: LabSpec, stateDir: string, veths: readonly string[] = []): Promise<string[]> {
   const leftovers: string[] = [];
   for (const pid of nspawnPidsOfLab(spec)) leftovers.push(`systemd-nspawn process ${pid}`);
   for (const pid of machineInitsUsing(stateDir)) leftovers.push(`machine init process ${pid} (and its machine)`);
   for (const mount of currentMountsUnder(stateDir)) leftovers.push(`mount ${mount}`);
+  for (const cgroup of machineCgroupsLeft(`${spec.name}-`)) leftovers.push(`cgroup ${cgroup}`);
   if (await bridgeExists(spec.bridge)) leftovers.push(`bridge ${spec.bridge}`);
   for (const veth of veths) if (await linkExists(veth)) leftovers.push(`veth ${veth}`);
   for (const holder of await interfacesOnSubnet(spec)) leftovers.push(`address in ${spec.subnet} on ${holder}`);

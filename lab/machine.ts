@@ -8,6 +8,7 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { currentCgroupHierarchies, machineCgroupDirs, nspawnLaunchCommand, removeMachineCgroups } from "./cgroups";
 import { LabSpec } from "./config";
 import { processAlive } from "./image";
 import { LabHost } from "./network";
@@ -67,22 +68,38 @@ function isZombie(pid: number): boolean {
   }
 }
 
-/** Starts nspawn in the background and records its pid. */
-export function startMachine(host: LabHost, spec: LabSpec, layout: HostLayout): number {
+/**
+ * Starts nspawn in the background, in a cgroup of the machine's own (see cgroups.ts), and
+ * records its pid once that pid runs nspawn.
+ * @throws Error naming the host and its console log when nspawn does not start.
+ */
+export async function startMachine(host: LabHost, spec: LabSpec, layout: HostLayout): Promise<number> {
+  // What the machine's last boot left (a reboot, a stop that had to kill) must not be shared.
+  await removeMachineCgroups(host.machine);
+  const cgroupDirs = machineCgroupDirs(currentCgroupHierarchies(), host.machine);
+  for (const dir of cgroupDirs) fs.mkdirSync(dir, { recursive: true });
+  const { command, args } = nspawnLaunchCommand(nspawnArguments(host, spec, layout.merged), cgroupDirs);
   const log = fs.openSync(layout.consoleLog, "a");
+  let pid: number;
   try {
     fs.writeSync(log, `\n--- ${new Date().toISOString()} starting ${host.machine}\n`);
-    const child = spawn("systemd-nspawn", nspawnArguments(host, spec, layout.merged), {
-      detached: true,
-      stdio: ["ignore", log, log],
-    });
+    const child = spawn(command, args, { detached: true, stdio: ["ignore", log, log] });
     if (child.pid === undefined) throw new Error(`cannot start systemd-nspawn for ${host.name}; see ${layout.consoleLog}`);
     child.unref();
-    fs.writeFileSync(layout.pidFile, `${child.pid}\n`);
-    return child.pid;
+    pid = child.pid;
   } finally {
     fs.closeSync(log);
   }
+  // Until the shell has joined the cgroup and exec'd, the pid is not nspawn yet.
+  const exited = (): boolean => !processAlive(pid) || isZombie(pid);
+  await waitUntil(() => isNspawnOf(pid, host.machine) || exited(), 10_000);
+  if (!isNspawnOf(pid, host.machine)) {
+    throw new Error(
+      `${host.name}: systemd-nspawn did not start (${exited() ? "its launcher exited" : "still not running after 10 s"}); see ${layout.consoleLog}`,
+    );
+  }
+  fs.writeFileSync(layout.pidFile, `${pid}\n`);
+  return pid;
 }
 
 /**
@@ -141,6 +158,7 @@ export async function stopMachine(host: LabHost, layout: HostLayout, graceMs = 3
     );
   }
   fs.rmSync(layout.pidFile, { force: true });
+  await removeMachineCgroups(host.machine);
 }
 
 /** Polls `condition` every 100 ms until true or `timeoutMs` passes; returns its last value. */

@@ -9,7 +9,8 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bridgePorts } from "../../lab/bridge";
 import { LabSpec } from "../../lab/config";
-import { Inventory, inventoryEndpoint, readInventory } from "../../lab/inventory";
+import { failedUnitNames, unitReportCommand } from "../../lab/failed-units";
+import { Inventory, InventoryHost, inventoryEndpoint, readInventory } from "../../lab/inventory";
 import { LabContext, labContext, labDown, labLeftovers, labUp } from "../../lab/lab";
 import { labLayout } from "../../lab/paths";
 import { closeAllConnections, HostKeyMismatchError, runCommand, withConnection } from "../../remote/ssh";
@@ -36,6 +37,16 @@ async function sh(hostName: string, command: string): Promise<string> {
     throw new Error(`${hostName}: "${command}" exited ${result.exitCode}\n${result.stdout}\n${result.stderr}`);
   }
   return result.stdout.trim();
+}
+
+/** Each failed unit's status and journal lines ("" when none failed), for a failure message. */
+async function failedUnitReports(host: InventoryHost, failedListing: string): Promise<string> {
+  let reports = "";
+  for (const unit of failedUnitNames(failedListing)) {
+    const result = await runCommand(inventoryEndpoint(inventory, host.name), unitReportCommand(unit));
+    reports += `\n${result.stdout.trimEnd()}${result.stderr.trim() === "" ? "" : `\n${result.stderr.trimEnd()}`}`;
+  }
+  return reports;
 }
 
 describe.runIf(process.getuid?.() === 0)("lab (1 controller + 1 compute)", () => {
@@ -75,8 +86,9 @@ describe.runIf(process.getuid?.() === 0)("lab (1 controller + 1 compute)", () =>
       expect(await sh(host.name, "cat /proc/1/comm")).toBe("systemd");
       const state = (await runCommand(inventoryEndpoint(inventory, host.name), "timeout 60 systemctl is-system-running --wait")).stdout.trim();
       const failed = await sh(host.name, "systemctl list-units --failed --plain --no-legend");
-      expect(["running", "degraded"], `${host.name} is ${state}; failed units:\n${failed}`).toContain(state);
-      expect(failed, `${host.name} failed units`).toBe("");
+      const reports = await failedUnitReports(host, failed);
+      expect(["running", "degraded"], `${host.name} is ${state}; failed units:\n${failed}${reports}`).toContain(state);
+      expect(failed, `${host.name} failed units; their status and journal:${reports}`).toBe("");
       // The journal stays in memory (lab/host-files.ts): nothing was flushed out of /run.
       expect(await sh(host.name, "test -e /run/log/journal/$(cat /etc/machine-id)/system.journal && echo in-memory")).toBe("in-memory");
     }
@@ -113,7 +125,7 @@ describe.runIf(process.getuid?.() === 0)("lab (1 controller + 1 compute)", () =>
     expect(lines.filter((line) => line.includes("(already running)"))).toHaveLength(2);
   });
 
-  it("goes down leaving no process, mount, bridge, veth or address", async () => {
+  it("goes down leaving no process, mount, cgroup, bridge, veth or address", async () => {
     const veths = await bridgePorts(spec.bridge);
     expect(veths).toHaveLength(2);
     await closeAllConnections();
