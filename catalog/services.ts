@@ -116,6 +116,8 @@ export interface ServiceRecord {
   readonly overrides?: { readonly configKey: string; readonly file: string };
   /** The name of its component, in every step's name (`<host>-<component>-<step>`). */
   readonly component: string;
+  /** Its component's type, `nova-installer:<role>:<componentType>` (what a preview lists it as). */
+  readonly componentType?: string;
   readonly schema?: SchemaStep;
   readonly afterStart?: ClientStep;
 }
@@ -187,6 +189,7 @@ export const serviceCatalog = {
     ports: [{ port: 5000, listener: "Keystone" }],
     database: access("keystone"),
     component: "identity",
+    componentType: "Identity",
     schema: {
       id: "bootstrap",
       description: "bootstrap Keystone",
@@ -202,6 +205,7 @@ export const serviceCatalog = {
     ports: [{ port: 9292, listener: "Glance" }],
     ...accounts("glance", { type: "image", description: "OpenStack Image" }),
     component: "image",
+    componentType: "ImageService",
     schema: { id: "schema", description: "sync the glance database", script: (): string => asServiceUser("glance", ["glance-manage", "db_sync"]) },
     afterStart: {
       id: "test-image",
@@ -217,6 +221,7 @@ export const serviceCatalog = {
     foundThroughCatalog: true,
     ...accounts("neutron", { type: "network", description: "OpenStack Networking" }),
     component: "network-api",
+    componentType: "NetworkApi",
     schema: {
       id: "schema",
       description: "upgrade the neutron database",
@@ -249,6 +254,7 @@ export const serviceCatalog = {
     ...accounts("placement", { type: "placement", description: "Placement API" }),
     overrides: { configKey: "placement", file: "placement-conf" },
     component: "placement",
+    componentType: "Placement",
     schema: {
       id: "schema",
       description: "sync the placement database",
@@ -268,6 +274,7 @@ export const serviceCatalog = {
     needs: ["rabbit", "neutron"],
     overrides: { configKey: "novaController", file: "nova-conf" },
     component: "nova",
+    componentType: "NovaController",
     schema: {
       id: "cells",
       description: "map cells and sync the nova databases",

@@ -25,27 +25,13 @@ export interface ApiServiceArgs extends OnHostWithPasswords {
   readonly servicesAfter?: readonly pulumi.Resource[];
 }
 
-/** The component types these services had before they were one component, so existing stacks keep their steps. */
-const formerTypes: Readonly<Record<string, string>> = {
-  keystone: "nova-installer:controller:Identity",
-  glance: "nova-installer:controller:ImageService",
-  neutron: "nova-installer:controller:NetworkApi",
-  placement: "nova-installer:controller:Placement",
-  nova: "nova-installer:controller:NovaController",
-};
-
 export class ApiService extends pulumi.ComponentResource {
   /** What the schema step printed (Nova: list_cells after the mapping); empty where there is none. */
   public readonly schemaOutput: pulumi.Output<string>;
 
   constructor(name: string, args: ApiServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    const formerType = formerTypes[args.service.id];
-    super(
-      "nova-installer:controller:ApiService",
-      name,
-      {},
-      { ...opts, aliases: [...(opts?.aliases ?? []), ...(formerType ? [{ type: formerType }] : [])] },
-    );
+    // Typed by the service (nova-installer:controller:Placement, ...): a preview names what changes.
+    super(`nova-installer:controller:${args.service.record.componentType ?? "ApiService"}`, name, {}, opts);
     const { host, service, passwords } = args;
     const files = filesOf(service).map((file) =>
       writePlannedFile(

@@ -39,7 +39,7 @@ describe("pulumi preview with the real engine", () => {
       expect(preview.stdout).toMatch(new RegExp(`\\+ nova-installer:host:HostFacts: \\(create\\)[\\s\\S]*${host}-facts`));
       expect(preview.stdout).toContain(`${host}-facts-probe`);
     }
-    for (const component of ["ApiService", "ServiceRegistration", "Databases", "ComputeNode", "HostDiscovery"]) {
+    for (const component of ["NovaController", "Placement", "ServiceRegistration", "Databases", "ComputeNode", "HostDiscovery"]) {
       expect(preview.stdout).toContain(`+ nova-installer:`);
       expect(preview.stdout).toMatch(new RegExp(`nova-installer:[a-z]+:${component}`));
     }
