@@ -30,6 +30,7 @@ import type { CloudPasswords } from "./config/passwords";
 import type { HostConfig, StackSettings } from "./config/types";
 import { adminCredentialsFile, authUrlOf, hostPlan, plannedService, stepContext } from "./plan/hostPlan";
 import { endpointOf } from "./remote/endpoint";
+import { virtualizationRequirements } from "./steps/virtualization";
 
 export interface DeploymentOutputs {
   readonly hostFacts: Record<string, pulumi.Output<unknown>>;
@@ -60,9 +61,17 @@ export function deployNova(settings: StackSettings, passwords: pulumi.Output<Clo
   const apiService = (id: ServiceId, dependsOn: pulumi.Resource, servicesAfter: readonly pulumi.Resource[] = []) =>
     new ApiService(planned(id).component, { host: controller, service: planned(id), context, passwords, servicesAfter }, { dependsOn: [dependsOn] });
 
-  // Facts first: a host whose own name does not resolve fails here, before anything is installed.
+  // Facts first: a host whose own name does not resolve, or a compute that cannot run what the
+  // driver and virt_type settings need, fails here, before anything is installed.
+  const computeRequirements = virtualizationRequirements(settings.computeDriver, settings.virtType);
   const facts = Object.fromEntries(
-    settings.hosts.map((host) => [host.name, new HostFacts(`${host.name}-facts`, { connection: target(host).connection })]),
+    settings.hosts.map((host) => [
+      host.name,
+      new HostFacts(`${host.name}-facts`, {
+        connection: target(host).connection,
+        ...(host.role === "compute" ? { requirements: computeRequirements } : {}),
+      }),
+    ]),
   );
 
   const controllerPackages = new HostPackages(

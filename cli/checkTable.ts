@@ -85,17 +85,25 @@ export interface CheckCommandSpec {
   readonly example: string;
   readonly epilog: string;
   /** The checks' rows for the stack (read with stand-in passwords: these commands need none); its SSH connections are closed after. */
-  readonly run: (config: StackConfig) => Promise<CheckRow[]>;
+  readonly run: (config: StackConfig, flags: Readonly<Record<string, boolean>>) => Promise<CheckRow[]>;
+  /** Boolean options of the command (default false), with what each adds. */
+  readonly flags?: Readonly<Record<string, string>>;
 }
 
-export function checkCommand(spec: CheckCommandSpec): CommandModule<object, { stack: string }> {
+export function checkCommand(spec: CheckCommandSpec): CommandModule<object, { stack: string } & Record<string, unknown>> {
+  const flags = Object.entries(spec.flags ?? {});
   return {
     command: spec.command,
     describe: spec.describe,
-    builder: (args) => args.option("stack", stackOption).example(`$0 ${spec.command} --stack prod`, spec.example).epilog(spec.epilog),
+    builder: (args) =>
+      flags
+        .reduce((built, [name, describe]) => built.option(name, { type: "boolean", default: false, describe }), args.option("stack", stackOption))
+        .example(`$0 ${spec.command} --stack prod`, spec.example)
+        .epilog(spec.epilog),
     handler: async (options) => {
       try {
-        const rows = await spec.run(await readStackConfig(options.stack, { passwords: "stand-in" }));
+        const chosen = Object.fromEntries(flags.map(([name]) => [name, options[name] === true]));
+        const rows = await spec.run(await readStackConfig(options.stack, { passwords: "stand-in" }), chosen);
         process.stdout.write(formatCheckTable(rows));
         process.exitCode = exitCodeOf(rows);
       } finally {

@@ -16,6 +16,14 @@ import { OperatingSystem, osReleaseIdentities } from "../profiles/profiles";
 import { hostPlan, plannedService } from "../plan/hostPlan";
 import { endpointOf } from "../remote/endpoint";
 import { runCommand } from "../remote/ssh";
+import {
+  VirtualizationFacts,
+  describeVirtualization,
+  parseVirtualizationReport,
+  virtTypeFor,
+  virtualizationReportScript,
+  virtualizationRequirements,
+} from "../steps/virtualization";
 import { checkCommand, CheckResult, CheckRow, errorDetail, worst } from "./checkTable";
 
 const gibibyteInKib = 1024 * 1024;
@@ -71,8 +79,7 @@ export function doctorProbeScript(names: readonly string[], novaApiUnit: string)
     section("resolve"),
     `for name in ${names.map(shellQuote).join(" ")}; do printf '%s %s\\n' "$name" "$(getent hosts "$name" | awk '{print $1; exit}')"; done`,
     section("virtualization"),
-    "grep -cE '(vmx|svm)' /proc/cpuinfo || true",
-    "if [ -e /dev/kvm ]; then echo kvm-device; else echo no-kvm-device; fi",
+    virtualizationReportScript(),
     section("memory"),
     "awk '/^MemTotal:/ {print $2}' /proc/meminfo",
     section("disk"),
@@ -213,32 +220,32 @@ export function checkDisk(role: HostConfig["role"], availableKib: number): Omit<
   return { check: "disk", result: Number.isFinite(availableKib) && availableKib >= minimum ? "OK" : "FAIL", detail };
 }
 
-export interface VirtualizationFacts {
-  /** CPU threads with vmx or svm. */
-  readonly flags: number;
-  readonly kvmDevice: boolean;
-}
-
-export function parseVirtualization(text: string): VirtualizationFacts {
-  const lines = text.trim().split("\n");
-  return { flags: Number(lines[0]) || 0, kvmDevice: lines.includes("kvm-device") };
-}
-
+/**
+ * The compute's virtualization: what the host can run (both the install guide's CPU flags and
+ * what /dev/kvm offers), the virt_type that follows and whether the settings can work there.
+ * FAIL where the facts step would refuse the host; WARN where guests would run emulated
+ * without the operator having asked for it (nova-installer:virtType qemu).
+ */
 export function checkVirtualization(config: Pick<StackConfig, "computeDriver" | "virtType">, facts: VirtualizationFacts): Omit<CheckRow, "host"> {
-  const cpu = `${facts.flags} CPU threads with vmx/svm, /dev/kvm ${facts.kvmDevice ? "present" : "absent"}`;
-  const fromCpu = facts.flags > 0 ? "kvm" : "qemu";
+  const found = describeVirtualization(facts);
+  const fromHost = virtTypeFor(facts);
   if (config.computeDriver === "fake.FakeDriver") {
-    return { check: "virtualization", result: "OK", detail: `fake.FakeDriver runs no guests (the CPU would give ${fromCpu}: ${cpu})` };
+    return { check: "virtualization", result: "OK", detail: `fake.FakeDriver runs no guests (the host would give ${fromHost}): ${found}` };
   }
-  const virtType = config.virtType ?? fromCpu;
-  const source = config.virtType ? "virtType setting" : "from the CPU";
-  if (virtType === "kvm" && (facts.flags === 0 || !facts.kvmDevice)) {
-    return { check: "virtualization", result: config.virtType ? "FAIL" : "WARN", detail: `kvm (${source}) but ${cpu}: guests cannot start` };
+  const requirements = virtualizationRequirements(config.computeDriver, config.virtType);
+  if (requirements.tun && !facts.tunDevice) {
+    return { check: "virtualization", result: "FAIL", detail: `libvirt.LibvirtDriver needs /dev/net/tun (nova-installer:computeDriver): ${found}` };
   }
-  if (virtType === "qemu") {
-    return { check: "virtualization", result: config.virtType ? "OK" : "WARN", detail: `qemu (${source}; software emulation is slow): ${cpu}` };
+  if (requirements.kvm && !facts.kvmUsable) {
+    return { check: "virtualization", result: "FAIL", detail: `kvm (nova-installer:virtType) but this host cannot run KVM guests: ${found}` };
   }
-  return { check: "virtualization", result: "OK", detail: `kvm (${source}): ${cpu}` };
+  const virtType = virtTypeFor(facts, config.virtType);
+  const source = config.virtType ? "nova-installer:virtType" : "what the host can run";
+  if (virtType === "qemu" && !config.virtType) {
+    // Chosen, not asked for: guests will run, slowly; the operator should know (or set qemu).
+    return { check: "virtualization", result: "WARN", detail: `qemu (${source}; software emulation, slow): ${found}` };
+  }
+  return { check: "virtualization", result: "OK", detail: `${virtType} (${source}${virtType === "qemu" ? "; software emulation" : ""}): ${found}` };
 }
 
 /**
@@ -326,7 +333,7 @@ export function hostChecks(config: StackConfig, host: HostConfig, probe: HostPro
     row(checkDisk(host.role, Number((sections["disk"] ?? "").trim() || NaN))),
   ];
   if (host.role === "compute") {
-    rows.push(row(checkVirtualization(config, parseVirtualization(sections["virtualization"] ?? ""))));
+    rows.push(row(checkVirtualization(config, parseVirtualizationReport(sections["virtualization"] ?? ""))));
   } else {
     rows.push(
       row(checkPorts(parseControllerState(sections["nova-api"] ?? ""), parseListeningPorts(sections["listening"] ?? ""), config.prerequisites)),

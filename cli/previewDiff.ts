@@ -13,9 +13,8 @@ import { writeFileSync } from "fs";
 import * as ini from "ini";
 import type { CommandModule } from "yargs";
 import type { StackConfig } from "../config/types";
-import { parseHostFacts } from "../components/hostFacts";
 import { hostPlan, VirtType } from "../plan/hostPlan";
-import { virtTypeFor } from "../steps/compute";
+import { recordedKvmUsable, virtTypeFor } from "../steps/virtualization";
 import { fileContentVariable } from "../steps/files";
 import { pulumiOrThrow, runPulumi } from "./pulumiCli";
 import { deployedVirtTypes, readStackConfig, stackOption } from "./stackConfigReader";
@@ -220,7 +219,11 @@ export function exportedVirtTypes(exported: StackExport): Record<string, VirtTyp
     const stdout = revealed(properties["stdout"]);
     if (properties["description"] !== factsDescription || typeof connection?.hostName !== "string" || typeof stdout !== "string") continue;
     try {
-      fromFacts[connection.hostName] = virtTypeFor(parseHostFacts(stdout).virtualizationFlags);
+      const recorded = JSON.parse(stdout.trim().split("\n").pop() ?? "") as { kvmUsable?: boolean; virtualizationFlags?: unknown };
+      if (typeof recorded.virtualizationFlags !== "number") continue;
+      fromFacts[connection.hostName] = virtTypeFor({
+        kvmUsable: recordedKvmUsable({ kvmUsable: recorded.kvmUsable, virtualizationFlags: recorded.virtualizationFlags }),
+      });
     } catch {
       // Facts of a probe that failed: nothing to learn from them.
     }

@@ -4,7 +4,7 @@
  * `resolveStackConfig`, so a command never works from a configuration `pulumi up` would refuse.
  */
 import { rawStackConfig, stackConfigKeys } from "../config/rawConfig";
-import { configNamespace, RawStackConfig, StackConfig } from "../config/types";
+import { configNamespace, RawStackConfig, StackConfig, VirtType } from "../config/types";
 import { resolveStackConfig } from "../config/stackConfig";
 import { passwordNames } from "../config/passwords";
 import { pulumiOrThrow } from "./pulumiCli";
@@ -66,9 +66,9 @@ export async function readStackOutputs(stack: string): Promise<Record<string, un
 }
 
 /** The virt_type the last deployment chose for each compute (the stack output `virtTypes`). */
-export function deployedVirtTypes(outputs: Record<string, unknown>): Record<string, "kvm" | "qemu"> {
+export function deployedVirtTypes(outputs: Record<string, unknown>): Record<string, VirtType> {
   const virtTypes = outputs["virtTypes"];
-  const result: Record<string, "kvm" | "qemu"> = {};
+  const result: Record<string, VirtType> = {};
   if (typeof virtTypes === "object" && virtTypes !== null) {
     for (const [host, value] of Object.entries(virtTypes as Record<string, unknown>)) {
       if (value === "kvm" || value === "qemu") result[host] = value;

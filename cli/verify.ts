@@ -10,6 +10,7 @@ import { adminOpenrcFile } from "../plan/hostPlan";
 import { endpointOf } from "../remote/endpoint";
 import { CommandResult, runCommand } from "../remote/ssh";
 import { checkCommand, CheckRow, errorDetail, worst } from "./checkTable";
+import { runBootChecks } from "./verifyBoot";
 
 // ---- parsers -------------------------------------------------------------------------------
 
@@ -344,6 +345,14 @@ export const verifyCommand = checkCommand({
   command: "verify",
   describe: "After a deployment: the install guide's verification on the controller (services, catalog, images, cells, hypervisors, upgrade checks)",
   example: "one line per check and host; exit code 3 when a check fails",
-  epilog: "Needs no passwords locally: the client uses /root/admin-openrc, which the installer wrote on the controller.",
-  run: runVerify,
+  epilog:
+    "Needs no passwords locally: the client uses /root/admin-openrc, which the installer wrote on the controller. " +
+    "--boot also boots the test guest on each compute (one at a time), waits for its marker in the console log and deletes it.",
+  flags: { boot: "Also boot a test guest on each compute and report driver, virt_type and seconds to its console marker" },
+  run: async (config, flags) => {
+    const rows = await runVerify(config);
+    if (!flags["boot"]) return rows;
+    const boots = await runBootChecks(config);
+    return config.hosts.flatMap((host) => [...rows, ...boots].filter((row) => row.host === host.name));
+  },
 });

@@ -7,11 +7,12 @@
  * the controller) its nova-compute service is deleted from the cloud, resource provider included.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { ComputeDriver } from "../config/types";
+import type { ComputeDriver, VirtType } from "../config/types";
 import { shellQuote } from "../lib/shell";
 import type { PlannedService } from "../plan/hostPlan";
 import { RemoteScript } from "../remote/remoteScript";
-import { virtTypeFor, removeComputeScript } from "../steps/compute";
+import { removeComputeScript } from "../steps/compute";
+import { virtTypeFor } from "../steps/virtualization";
 import { adminPasswordVariable } from "../steps/keystone";
 import type { Facts } from "./hostFacts";
 import { AdminAccess, HostTarget, installPackages, startServices, writePlannedFile, OnHostWithPasswords } from "./remoteSteps";
@@ -21,11 +22,11 @@ export interface ComputeNodeArgs extends OnHostWithPasswords, AdminAccess {
   readonly controller: HostTarget;
   /** nova-compute as planned on the node. */
   readonly service: PlannedService;
-  /** The host's facts (CPU virtualization flags decide virt_type). */
+  /** The host's facts (what it can run decides virt_type, steps/virtualization.ts). */
   readonly facts: pulumi.Output<Facts>;
   readonly computeDriver: ComputeDriver;
-  /** Default: from the CPU flags (kvm with vmx/svm, qemu without). */
-  readonly virtType?: "kvm" | "qemu";
+  /** Default: kvm where the host can run KVM guests, qemu elsewhere. */
+  readonly virtType?: VirtType;
   /** What must run before nova-compute starts: the control plane. */
   readonly controlPlane: pulumi.Resource[];
 }
@@ -33,13 +34,13 @@ export interface ComputeNodeArgs extends OnHostWithPasswords, AdminAccess {
 export class ComputeNode extends pulumi.ComponentResource {
   /** The step after which nova-compute runs on the node. */
   public readonly running: RemoteScript;
-  public readonly virtType: pulumi.Output<"kvm" | "qemu">;
+  public readonly virtType: pulumi.Output<VirtType>;
 
   constructor(name: string, args: ComputeNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nova-installer:compute:ComputeNode", name, {}, opts);
     const { host, service, passwords, controller } = args;
     const hostName = host.connection.hostName;
-    this.virtType = args.facts.apply((facts) => args.virtType ?? virtTypeFor(facts.virtualizationFlags));
+    this.virtType = args.facts.apply((facts) => virtTypeFor(facts, args.virtType));
 
     const packages = installPackages(`${name}-packages`, host, service.platform.packages, { parent: this });
     const files = service.files.map((file) =>

@@ -1,42 +1,53 @@
 /**
  * HostFacts: what the installer needs to know about a host before configuring it: its OS and
- * release, whether the CPU offers hardware virtualization (kvm or qemu) and whether the host's
- * own name resolves (Debian's nova-common install fails without it).
+ * release, what virtualization it can run (steps/virtualization.ts) and whether the host's own
+ * name resolves (Debian's nova-common install fails without it). A host that cannot meet the
+ * stack's settings fails here, before any step touches it.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RemoteScript } from "../remote/remoteScript";
 import type { SshEndpoint } from "../remote/ssh";
+import {
+  VirtualizationFacts,
+  VirtualizationRequirements,
+  requirementCheckLines,
+  virtualizationJson,
+  virtualizationProbeLines,
+} from "../steps/virtualization";
 
 export interface HostFactsArgs {
   /** How to reach the host. */
   readonly connection: pulumi.Input<SshEndpoint>;
+  /** What the host must offer (computes: what the driver and virt_type need); default nothing. */
+  readonly requirements?: VirtualizationRequirements;
 }
 
-export interface Facts {
+export interface Facts extends VirtualizationFacts {
   /** ID from /etc/os-release: "debian", "centos". */
   readonly osId: string;
   /** VERSION_ID from /etc/os-release: "12", "7". */
   readonly osVersionId: string;
   readonly hostname: string;
-  /** CPU threads with vmx or svm flags: 0 means no hardware virtualization (use qemu). */
-  readonly virtualizationFlags: number;
   readonly hostnameResolves: boolean;
 }
 
+const noRequirements: VirtualizationRequirements = { kvm: false, tun: false };
+
 /**
  * Prints the facts as one JSON line (POSIX sh and coreutils only, so it runs on any family),
- * then fails when the host's own name does not resolve: package scripts (Debian's nova-common)
- * and services break later in far less clear ways.
+ * then fails when the host's own name does not resolve (package scripts, Debian's nova-common,
+ * and services break later in far less clear ways) or when it cannot meet `requirements`.
  */
-export function hostFactsScript(): string {
+export function hostFactsScript(requirements: VirtualizationRequirements = noRequirements): string {
   return [
     ". /etc/os-release",
-    "virtualization=$(grep -cE '(vmx|svm)' /proc/cpuinfo || true)",
+    ...virtualizationProbeLines(),
     "name=$(hostname)",
     'if getent hosts "$name" >/dev/null; then resolves=true; else resolves=false; fi',
-    `printf '{"osId":"%s","osVersionId":"%s","hostname":"%s","virtualizationFlags":%d,"hostnameResolves":%s}\\n' \\`,
-    '  "$ID" "${VERSION_ID:-}" "$name" "$virtualization" "$resolves"',
+    `printf '{"osId":"%s","osVersionId":"%s","hostname":"%s",${virtualizationJson.format},"hostnameResolves":%s}\\n' \\`,
+    `  "$ID" "\${VERSION_ID:-}" "$name" ${virtualizationJson.arguments} "$resolves"`,
     `[ "$resolves" = true ] || { echo "the hostname $name does not resolve on this host: add it to /etc/hosts or DNS" >&2; exit 1; }`,
+    ...requirementCheckLines(requirements),
   ].join("\n");
 }
 
@@ -48,7 +59,12 @@ export function parseHostFacts(stdout: string): Facts {
   } catch {
     throw new Error(`cannot read host facts from: ${JSON.stringify(stdout.slice(0, 200))}`);
   }
-  if (typeof parsed.osId !== "string" || typeof parsed.virtualizationFlags !== "number" || typeof parsed.hostnameResolves !== "boolean") {
+  if (
+    typeof parsed.osId !== "string" ||
+    typeof parsed.virtualizationFlags !== "number" ||
+    typeof parsed.kvmUsable !== "boolean" ||
+    typeof parsed.hostnameResolves !== "boolean"
+  ) {
     throw new Error(`incomplete host facts: ${JSON.stringify(parsed)}`);
   }
   return parsed as Facts;
@@ -61,7 +77,7 @@ export class HostFacts extends pulumi.ComponentResource {
     super("nova-installer:host:HostFacts", name, {}, opts);
     const probe = new RemoteScript(
       `${name}-probe`,
-      { connection: args.connection, description: "read host facts", create: hostFactsScript() },
+      { connection: args.connection, description: "read host facts", create: hostFactsScript(args.requirements) },
       { parent: this },
     );
     this.facts = probe.stdout.apply(parseHostFacts);

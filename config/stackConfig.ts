@@ -13,7 +13,7 @@ import { overrideProblems, readOverrides } from "./overrides";
 import { passwordNames, requiredPasswords } from "./passwords";
 import { stackConfigKeys } from "./rawConfig";
 import { flavorNamePattern, hostNamePattern, key, Reader, repeats, show, userNamePattern } from "./reader";
-import { ComputeDriver, computeDrivers, configNamespace, ConfigError, RawStackConfig, StackConfig } from "./types";
+import { ComputeDriver, computeDrivers, virtTypes, configNamespace, ConfigError, RawStackConfig, StackConfig } from "./types";
 
 export function resolveStackConfig(raw: RawStackConfig): StackConfig {
   const reader = new Reader(raw);
@@ -38,7 +38,7 @@ export function resolveStackConfig(raw: RawStackConfig): StackConfig {
   const passwords = reader.passwords(prerequisites ? passwordNames : requiredPasswords(false));
   const configOverrides = readOverrides(reader);
   const computeDriver = reader.oneOf("computeDriver", computeDrivers, "libvirt.LibvirtDriver") as ComputeDriver;
-  const virtType = reader.oneOf("virtType", ["kvm", "qemu"] as const, undefined);
+  const virtType = reader.oneOf("virtType", virtTypes, undefined);
   const flavors = reader.flavors();
   const apiWorkersValue = raw["apiWorkers"];
   const apiWorkers = apiWorkersValue === undefined || apiWorkersValue === 0 ? undefined : apiWorkersValue;

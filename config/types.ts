@@ -31,6 +31,10 @@ export type OverridableFile = {
 export const computeDrivers = ["libvirt.LibvirtDriver", "fake.FakeDriver"] as const;
 export type ComputeDriver = (typeof computeDrivers)[number];
 
+/** [libvirt] virt_type: hardware-accelerated KVM or QEMU's software emulation. */
+export const virtTypes = ["kvm", "qemu"] as const;
+export type VirtType = (typeof virtTypes)[number];
+
 export interface FlavorConfig {
   readonly name: string;
   readonly vcpus: number;
@@ -56,7 +60,7 @@ export interface StackSettings {
   /** nova-compute's virt driver on every compute. */
   readonly computeDriver: ComputeDriver;
   /** [libvirt] virt_type; undefined: from each compute's CPU flags (vmx/svm: kvm, none: qemu). */
-  readonly virtType: "kvm" | "qemu" | undefined;
+  readonly virtType: VirtType | undefined;
   /** Flavors the installer creates (none unless asked). */
   readonly flavors: readonly FlavorConfig[];
   /** uwsgi worker processes per API (Debian); undefined keeps the packages' numbers. */

@@ -2,6 +2,8 @@
  * The files that make one lab host out of the shared image, as data. Pure: the orchestrator
  * writes them into the host's overlay layer (keys are generated separately, see keys.ts).
  */
+import { LabAccelerator, labComputeEntries } from "./hypervisor";
+import { labProfile } from "./image-recipe";
 import { LabHost, renderEtcHosts, renderNetworkdConfig } from "./network";
 
 export type LayerEntry =
@@ -65,6 +67,8 @@ export interface HostLayerInput {
    * layer already has one, which must then stay.
    */
   readonly machineId: string | undefined;
+  /** How the lab's guests run: computes get their lab-only hypervisor files from it. */
+  readonly accelerator: LabAccelerator;
 }
 
 /** Everything written into a host's layer, in the order it must be written (directories first). */
@@ -89,5 +93,6 @@ export function hostLayerEntries(input: HostLayerInput): LayerEntry[] {
     file("/etc/systemd/journald.conf.d/nova-lab.conf", renderJournaldConfig()),
     { kind: "directory", path: "/root/.ssh", mode: 0o700 },
     file("/root/.ssh/authorized_keys", `${input.authorizedKey.trim()}\n`, 0o600),
+    ...(host.role === "compute" ? labComputeEntries(input.accelerator, labProfile.hypervisorUnit) : []),
   ];
 }

@@ -4,6 +4,7 @@
  */
 import * as fs from "fs";
 import type { SshEndpoint } from "../remote/ssh";
+import type { LabAccelerator } from "./hypervisor";
 import { LabHost, HostRole } from "./network";
 import { labLayout, labStateDir, repoRoot } from "./paths";
 
@@ -21,13 +22,21 @@ export interface Inventory {
   readonly privateKeyPath: string;
   /** Controller first, then computes in order. */
   readonly hosts: readonly InventoryHost[];
+  /** How the computes run guests (lab/hypervisor.ts): KVM or QEMU's emulation, and why. */
+  readonly accelerator: LabAccelerator;
 }
 
 /** Builds the inventory from the planned hosts and their public keys. Pure. */
-export function buildInventory(hosts: readonly LabHost[], hostPublicKeys: Readonly<Record<string, string>>, privateKeyPath: string): Inventory {
+export function buildInventory(
+  hosts: readonly LabHost[],
+  hostPublicKeys: Readonly<Record<string, string>>,
+  privateKeyPath: string,
+  accelerator: LabAccelerator,
+): Inventory {
   return {
     sshUser: "root",
     privateKeyPath,
+    accelerator,
     hosts: hosts.map((host) => {
       const hostPublicKey = hostPublicKeys[host.name];
       if (hostPublicKey === undefined) throw new Error(`no host public key for lab host "${host.name}"`);
@@ -94,7 +103,18 @@ export function parseInventory(text: string, source: string): Inventory {
           : fail(`${field}.hostPublicKey`, "an OpenSSH public key line", host.hostPublicKey),
     };
   });
-  return { sshUser, privateKeyPath, hosts };
+  const acceleratorRecord = isObject(record.accelerator)
+    ? record.accelerator
+    : fail("accelerator", "an object (written by lab up)", record.accelerator);
+  const accelerator: LabAccelerator = {
+    accelerator:
+      acceleratorRecord.accelerator === "kvm" || acceleratorRecord.accelerator === "tcg"
+        ? acceleratorRecord.accelerator
+        : fail("accelerator.accelerator", '"kvm" or "tcg"', acceleratorRecord.accelerator),
+    reason:
+      typeof acceleratorRecord.reason === "string" ? acceleratorRecord.reason : fail("accelerator.reason", "a string", acceleratorRecord.reason),
+  };
+  return { sshUser, privateKeyPath, hosts, accelerator };
 }
 
 /** How to reach a host of the inventory over SSH, its pinned key included. @throws Error listing the known names. */

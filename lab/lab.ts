@@ -16,6 +16,7 @@ import { machineCgroupsLeft } from "./cgroups";
 import { LabSpec, defaultLabSpec, validateComputeCount, validateLabSpec } from "./config";
 import { run, tailOfFile } from "./exec";
 import { hostLayerEntries } from "./host-files";
+import { describeLabAccelerator, detectLabAccelerator } from "./hypervisor";
 import { ensureImage, imagePaths } from "./image";
 import { HostStart, ensureInstalledLayer } from "./installedLayer";
 import { imageInputs, imageKey } from "./image-recipe";
@@ -118,6 +119,8 @@ export async function labUp(context: LabContext, computes: number): Promise<Inve
       ? { controller: await installed("controller"), compute: await installed("compute") }
       : { controller: [image.rootfs], compute: [image.rootfs] };
 
+  const accelerator = detectLabAccelerator();
+  write(describeLabAccelerator(accelerator));
   const hostPublicKeys: Record<string, string> = {};
   /** When each host was booted by this run; hosts already running are absent. */
   const bootedAt = new Map<string, number>();
@@ -137,6 +140,7 @@ export async function labUp(context: LabContext, computes: number): Promise<Inve
         hosts,
         authorizedKey: clientKey.publicKey,
         machineId: hasMachineId(paths) ? undefined : randomBytes(16).toString("hex"),
+        accelerator,
       }),
     );
     if (!running) {
@@ -145,7 +149,7 @@ export async function labUp(context: LabContext, computes: number): Promise<Inve
     }
   }
 
-  const inventory = buildInventory(hosts, hostPublicKeys, layout.privateKey);
+  const inventory = buildInventory(hosts, hostPublicKeys, layout.privateKey, accelerator);
   const waitStart = Date.now();
   const readyAfter = await Promise.all(
     hosts.map(async (host) => {

@@ -21,9 +21,9 @@ function labStackSettings(inventory: Inventory): Record<string, { value: string;
     "nova-installer:prerequisites": plain(true),
     // The lab hosts have no route out; they install from the image's pre-seeded package cache.
     "nova-installer:refreshPackageIndex": plain(false),
-    // The lab's hosts are containers without /dev/kvm: Nova's fake driver registers a hypervisor
-    // and "runs" instances without libvirt guests (README: "The lab").
-    "nova-installer:computeDriver": plain("fake.FakeDriver"),
+    // The product default, libvirt.LibvirtDriver, runs real guests on the computes (KVM where this
+    // machine can, QEMU's emulation otherwise: lab/hypervisor.ts). fake.FakeDriver remains a
+    // setting of the stack (benchmarks of many computes).
     "nova-installer:flavors": plain([{ name: "m1.tiny", vcpus: 1, ramMb: 512, diskGb: 1 }]),
     // Debian's APIs start 8 to 16 uwsgi workers each, every one loading its application on its
     // first request: far too much for lab hosts sharing two cores.

@@ -18,7 +18,8 @@ import { CloudSettings, databaseCredentialsSpec, HostSettings, renderConfigFile,
 import { adminOpenrc } from "../steps/openstackClient";
 import type { TcpCheck } from "../steps/services";
 
-export type VirtType = "kvm" | "qemu";
+import type { VirtType } from "../config/types";
+export type { VirtType };
 
 export interface PlannedFile {
   /** The step (resource name) that writes the file: `<host>-<component>-<file id>`. */

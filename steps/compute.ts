@@ -7,11 +7,6 @@ import { adminEnvironment } from "./openstackClient";
 import { rootQuery } from "./mariadb";
 import { asServiceUser } from "./schema";
 
-/** [libvirt] virt_type from the CPU's virtualization flags, as the install guide decides it. */
-export function virtTypeFor(virtualizationFlags: number): "kvm" | "qemu" {
-  return virtualizationFlags > 0 ? "kvm" : "qemu";
-}
-
 /**
  * Which computes run: a compute node in the cell database (what discover_hosts maps) whose
  * nova-compute reported within the last minute (nova's service_down_time), as nova's own

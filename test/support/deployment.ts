@@ -8,7 +8,8 @@ import { deployNova } from "../../deployment";
 import { RecordedResource, recordResources, valueOf } from "./mocks";
 
 /** What every host's facts probe prints: a Debian 12 host without hardware virtualization. */
-const factsStdout = '{"osId":"debian","osVersionId":"12","hostname":"x","virtualizationFlags":0,"hostnameResolves":true}';
+const factsStdout =
+  '{"osId":"debian","osVersionId":"12","hostname":"x","virtualizationFlags":0,"kvmDevice":false,"kvmModule":"","kvmUsable":false,"kvmReason":"/dev/kvm is absent and the CPU shows no vmx/svm","tunDevice":true,"hostnameResolves":true}';
 
 /** Registers the whole stack under mocks and waits until every output settled. */
 export async function recordDeployment(stack: StackConfig): Promise<RecordedResource[]> {

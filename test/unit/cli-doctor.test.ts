@@ -23,10 +23,10 @@ import {
   parseKeyValues,
   parseProbeSections,
   parseResolution,
-  parseVirtualization,
 } from "../../cli/doctor";
 import { serviceCatalog, serviceIds } from "../../catalog/services";
 import { stackFor } from "../support/stacks";
+import { parseVirtualizationReport } from "../../steps/virtualization";
 
 /** The controller at 10.0.0.11 and compute1 at 10.0.0.31. */
 const stack = stackFor();
@@ -79,7 +79,7 @@ describe("probe", () => {
     expect(Number(sections["memory"])).toBeGreaterThan(0);
     expect(Number(sections["disk"])).toBeGreaterThan(0);
     expect(parseControllerState(sections["nova-api"])).toBe("not deployed");
-    expect(parseVirtualization(sections["virtualization"]).flags).toBeGreaterThanOrEqual(0);
+    expect(parseVirtualizationReport(sections["virtualization"]).kvmReason).toMatch(/\/dev\/kvm is/);
   });
 
   it("quotes every host name and unit", () => {
@@ -157,25 +157,51 @@ describe("rules", () => {
     expect(checkDisk("compute", 3 * gib).result).toBe("OK");
   });
 
-  it("reports virtualization: informational with the fake driver, kvm or qemu otherwise", () => {
-    const withFlags = { flags: 8, kvmDevice: true };
-    const without = { flags: 0, kvmDevice: false };
-    expect(checkVirtualization({ computeDriver: "fake.FakeDriver", virtType: undefined }, without)).toEqual({
+  it("reports virtualization: both facts (CPU flags, /dev/kvm) and the virt_type that follows; refuses what the facts step refuses", () => {
+    const kvm = {
+      virtualizationFlags: 0,
+      kvmDevice: true,
+      kvmModule: "kvm_intel",
+      kvmUsable: true,
+      kvmReason: "/dev/kvm is present (kvm_intel)",
+      tunDevice: true,
+    };
+    const pvm = {
+      ...kvm,
+      virtualizationFlags: 8,
+      kvmModule: "kvm_pvm",
+      kvmUsable: false,
+      kvmReason: "/dev/kvm is served by kvm_pvm, which boots only guest kernels built for PVM",
+    };
+    const noTun = { ...kvm, tunDevice: false };
+    const libvirt = "libvirt.LibvirtDriver" as const;
+    expect(checkVirtualization({ computeDriver: "fake.FakeDriver", virtType: undefined }, pvm)).toEqual({
       check: "virtualization",
       result: "OK",
-      detail: "fake.FakeDriver runs no guests (the CPU would give qemu: 0 CPU threads with vmx/svm, /dev/kvm absent)",
+      detail:
+        "fake.FakeDriver runs no guests (the host would give qemu): 8 CPU threads with vmx/svm; /dev/kvm is served by kvm_pvm, which boots only guest kernels built for PVM; /dev/net/tun present",
     });
-    expect(checkVirtualization({ computeDriver: "libvirt.LibvirtDriver", virtType: undefined }, withFlags)).toMatchObject({
+    expect(checkVirtualization({ computeDriver: libvirt, virtType: undefined }, kvm)).toEqual({
+      check: "virtualization",
       result: "OK",
-      detail: expect.stringMatching(/^kvm \(from the CPU\)/),
+      detail: "kvm (what the host can run): 0 CPU threads with vmx/svm; /dev/kvm is present (kvm_intel); /dev/net/tun present",
     });
-    expect(checkVirtualization({ computeDriver: "libvirt.LibvirtDriver", virtType: undefined }, without)).toMatchObject({
+    expect(checkVirtualization({ computeDriver: libvirt, virtType: undefined }, pvm)).toMatchObject({
       result: "WARN",
-      detail: expect.stringMatching(/^qemu/),
+      detail: expect.stringMatching(/^qemu \(what the host can run; software emulation, slow\): 8 CPU/),
     });
-    expect(checkVirtualization({ computeDriver: "libvirt.LibvirtDriver", virtType: "kvm" }, without).result).toBe("FAIL");
-    expect(checkVirtualization({ computeDriver: "libvirt.LibvirtDriver", virtType: undefined }, { flags: 8, kvmDevice: false }).result).toBe("WARN");
-    expect(checkVirtualization({ computeDriver: "libvirt.LibvirtDriver", virtType: "qemu" }, without).result).toBe("OK");
+    expect(checkVirtualization({ computeDriver: libvirt, virtType: "qemu" }, pvm)).toMatchObject({
+      result: "OK",
+      detail: expect.stringMatching(/^qemu \(nova-installer:virtType; software emulation\)/),
+    });
+    expect(checkVirtualization({ computeDriver: libvirt, virtType: "kvm" }, pvm)).toMatchObject({
+      result: "FAIL",
+      detail: expect.stringMatching(/^kvm \(nova-installer:virtType\) but this host cannot run KVM guests: .*kvm_pvm/),
+    });
+    expect(checkVirtualization({ computeDriver: libvirt, virtType: "qemu" }, noTun)).toMatchObject({
+      result: "FAIL",
+      detail: expect.stringMatching(/needs \/dev\/net\/tun \(nova-installer:computeDriver\)/),
+    });
   });
 
   it("wants the controller's ports free before deployment and listening after", () => {
@@ -242,10 +268,18 @@ describe("hostChecks", () => {
           disk: `${40 * gib}\n`,
           listening: ssDeployedController,
           "nova-api": "LoadState=loaded\nActiveState=active\n",
-          virtualization: "0\nno-kvm-device\n",
+          virtualization: "cpu_flags=0\nkvm_device=false\nkvm_usable=false\ntun_device=true\n",
         }),
       ),
-      ...hostChecks(stack, compute1, probe("compute1", { memory: `${4 * gib}\n`, disk: `${1 * gib}\n`, virtualization: "4\nkvm-device\n" })),
+      ...hostChecks(
+        stack,
+        compute1,
+        probe("compute1", {
+          memory: `${4 * gib}\n`,
+          disk: `${1 * gib}\n`,
+          virtualization: "cpu_flags=4\nkvm_device=true\nkvm_module=kvm_intel\nkvm_usable=true\ntun_device=true\n",
+        }),
+      ),
     ];
     expect(rows.map((row) => `${row.host} ${row.check} ${row.result}`)).toEqual([
       "controller ssh OK",

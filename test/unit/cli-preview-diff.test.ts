@@ -187,19 +187,29 @@ describe("deployed state", () => {
   });
 
   it("knows each compute's virt_type from the stack outputs, else from its recorded facts", () => {
-    const probe = (host: string, flags: number) => ({
+    const probe = (host: string, flags: number, kvmUsable?: boolean) => ({
       urn: `${prefix}nova-installer:host:HostFacts$${scriptType}::${host}-facts-probe`,
       type: scriptType,
       outputs: {
         connection: connection(host),
         description: "read host facts",
-        stdout: `{"osId":"debian","osVersionId":"12","hostname":"${host}","virtualizationFlags":${flags},"hostnameResolves":true}\n`,
+        // Facts recorded before the probe read /dev/kvm have only the CPU flags: the old rule.
+        stdout: `{"osId":"debian","osVersionId":"12","hostname":"${host}","virtualizationFlags":${flags},${kvmUsable === undefined ? "" : `"kvmUsable":${kvmUsable},`}"hostnameResolves":true}\n`,
       },
     });
     const withFacts: StackExport = {
-      deployment: { resources: [...exported.deployment!.resources!, probe("compute1", 0), probe("compute2", 4), probe("compute3", 0)] },
+      deployment: {
+        resources: [
+          ...exported.deployment!.resources!,
+          probe("compute1", 0),
+          probe("compute2", 4),
+          probe("compute3", 0),
+          probe("compute4", 4, false),
+          probe("compute5", 0, true),
+        ],
+      },
     };
-    expect(exportedVirtTypes(withFacts)).toEqual({ compute1: "kvm", compute2: "kvm", compute3: "qemu" });
+    expect(exportedVirtTypes(withFacts)).toEqual({ compute1: "kvm", compute2: "kvm", compute3: "qemu", compute4: "qemu", compute5: "kvm" });
   });
 });
 

@@ -10,7 +10,8 @@ const key = (name: string): string => `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${na
 
 describe("lab inventory", () => {
   const hosts = planHosts(defaultLabSpec, 1);
-  const inventory = buildInventory(hosts, { controller: key("controller"), compute1: key("compute1") }, "/state/lab/id_ed25519");
+  const accelerator = { accelerator: "tcg" as const, reason: "/dev/kvm is absent and the CPU shows no vmx/svm" };
+  const inventory = buildInventory(hosts, { controller: key("controller"), compute1: key("compute1") }, "/state/lab/id_ed25519", accelerator);
 
   it("has the documented shape", () => {
     expect(inventory).toEqual({
@@ -20,6 +21,7 @@ describe("lab inventory", () => {
         { name: "controller", role: "controller", address: "10.241.0.10", hostPublicKey: key("controller") },
         { name: "compute1", role: "compute", address: "10.241.0.11", hostPublicKey: key("compute1") },
       ],
+      accelerator,
     });
   });
 
@@ -32,7 +34,7 @@ describe("lab inventory", () => {
   });
 
   it("refuses a host without a key", () => {
-    expect(() => buildInventory(hosts, { controller: key("controller") }, "/k")).toThrow(/no host public key for lab host "compute1"/);
+    expect(() => buildInventory(hosts, { controller: key("controller") }, "/k", accelerator)).toThrow(/no host public key for lab host "compute1"/);
   });
 
   it("names the offending field of a malformed file", () => {
@@ -42,6 +44,11 @@ describe("lab inventory", () => {
       'lab inventory x.json: hosts[1].address is "nowhere", expected an IPv4 address',
     );
     expect(() => parseInventory("{", "x.json")).toThrow(/x.json is not JSON/);
+    const older = JSON.parse(renderInventory(inventory)) as { accelerator?: unknown };
+    delete older.accelerator;
+    expect(() => parseInventory(JSON.stringify(older), "x.json")).toThrow(
+      "lab inventory x.json: accelerator is undefined, expected an object (written by lab up)",
+    );
     expect(() => readInventory("/nonexistent/inventory.json")).toThrow(/run "nova-installer lab up" first/);
   });
 
