@@ -14,8 +14,8 @@ describe("verify --boot", () => {
   it("boots the test guest's root image on the named compute, without a network", () => {
     expect(bootImageName).toBe("nova-installer-guest");
     const script = createServerScript("compute1", "m1.tiny", bootServerName("compute1", "42"));
-    expect(script).toContain("--availability-zone nova:compute1");
-    expect(script).toContain("--image nova-installer-guest --flavor m1.tiny --nic none");
+    expect(script).toContain("--availability-zone 'nova:compute1'");
+    expect(script).toContain("--image 'nova-installer-guest' --flavor 'm1.tiny' --nic none");
     expect(script).toContain("nova-installer-verify-compute1-42");
   });
 
