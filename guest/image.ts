@@ -3,9 +3,10 @@
  * a cache directory outside the repo, once per recipe, and reuses them after.
  *
  * Packages come from this machine's apt (`apt-get download`, no root file system, no chroot): the
- * kernel's files are taken out of its package with `dpkg-deb --fsys-tarfile`, busybox with
- * `dpkg-deb -x`. The initramfs is written by cpio.ts. A build happens in a temporary directory
- * renamed into place as the last step, so an interrupted build never looks complete.
+ * kernel and the few modules the guest loads are taken out of its package with
+ * `dpkg-deb --fsys-tarfile`, busybox with `dpkg-deb -x`. The initramfs is written by cpio.ts. A
+ * build happens in a temporary directory renamed into place as the last step, so an interrupted
+ * build never looks complete.
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -16,13 +17,43 @@ import { run } from "../lab/exec";
 import { processAlive } from "../lab/image";
 import { Progress, Writer } from "../lab/progress";
 import { CpioEntry, newcArchive } from "./cpio";
-import { GuestRecipe, artifactFiles, busyboxPathInPackage, guestImageKey, guestRecipe, missingKernelOptions, requiredKernelOptions } from "./recipe";
+import {
+  GuestKernelModule,
+  GuestRecipe,
+  artifactFiles,
+  busyboxPathInPackage,
+  guestImageKey,
+  guestRecipe,
+  kernelConfigProblems,
+  kernelModuleDependencies,
+  kernelModulePathInInitramfs,
+  kernelModulePathInPackage,
+  kernelModulePlan,
+} from "./recipe";
 
 export interface ArtifactRecord {
   readonly file: string;
   readonly bytes: number;
   readonly sha256: string;
 }
+
+/**
+ * One of the recipe's kernel modules: built into the kernel (nothing to carry), or a module file
+ * the initramfs carries, with where it came from.
+ */
+export type KernelModuleRecord =
+  | { readonly name: string; readonly option: string; readonly config: "y" }
+  | {
+      readonly name: string;
+      readonly option: string;
+      readonly config: "m";
+      /** In the kernel package, e.g. "lib/modules/6.1.0-57-amd64/kernel/drivers/acpi/button.ko". */
+      readonly pathInPackage: string;
+      /** In the initramfs, e.g. "lib/modules/button.ko". */
+      readonly pathInInitramfs: string;
+      readonly bytes: number;
+      readonly sha256: string;
+    };
 
 /** manifest.json, written beside the artifacts once the build succeeded. */
 export interface GuestImageManifest {
@@ -32,6 +63,7 @@ export interface GuestImageManifest {
   readonly packages: readonly { readonly name: string; readonly version: string }[];
   /** `uname -r` of the kernel, e.g. "6.1.0-41-amd64". */
   readonly kernelRelease: string;
+  readonly kernelModules: readonly KernelModuleRecord[];
   readonly artifacts: { readonly kernel: ArtifactRecord; readonly initramfs: ArtifactRecord; readonly rootDisk: ArtifactRecord };
   readonly builtAt: string;
   readonly stageSeconds: Readonly<Record<string, number>>;
@@ -103,11 +135,12 @@ async function buildGuestImage(cacheDir: string, recipe: GuestRecipe, write: Wri
   };
   try {
     const debs = await timed("download packages", () => downloadPackages(recipe, path.join(work, "debs")));
-    const kernelRelease = await timed("extract kernel", () =>
-      extractKernel(debs.kernel.file, path.join(work, "kernel"), path.join(buildDir, artifactFiles.kernel)),
+    const kernel = await timed("extract kernel", () =>
+      extractKernel(recipe, debs.kernel.file, path.join(work, "kernel"), path.join(buildDir, artifactFiles.kernel)),
     );
+    const kernelRelease = kernel.release;
     await timed("write initramfs", () =>
-      writeInitramfs(recipe, debs.busybox.file, path.join(work, "busybox"), path.join(buildDir, artifactFiles.initramfs)),
+      writeInitramfs(recipe, debs.busybox.file, kernel.modules, path.join(work, "busybox"), path.join(buildDir, artifactFiles.initramfs)),
     );
     await timed("write root disk", () => Promise.resolve(writeZeros(path.join(buildDir, artifactFiles.rootDisk), recipe.rootDiskBytes)));
 
@@ -120,6 +153,7 @@ async function buildGuestImage(cacheDir: string, recipe: GuestRecipe, write: Wri
       recipe,
       packages: [debs.kernelMetapackage, debs.kernel, debs.busybox].map(({ name, version }) => ({ name, version })),
       kernelRelease,
+      kernelModules: kernel.modules.map(({ data: _data, ...record }) => record),
       artifacts: {
         kernel: record(artifactFiles.kernel),
         initramfs: record(artifactFiles.initramfs),
@@ -143,7 +177,8 @@ async function buildGuestImage(cacheDir: string, recipe: GuestRecipe, write: Wri
     }
     const artifacts = manifest.artifacts;
     progress.note(
-      `image ${key} ready in ${progress.elapsed()}: kernel ${kernelRelease} ${artifacts.kernel.bytes} bytes, ` +
+      `image ${key} ready in ${progress.elapsed()}: kernel ${kernelRelease} ${artifacts.kernel.bytes} bytes ` +
+        `(modules carried: ${describeModules(manifest.kernelModules)}), ` +
         `initramfs ${artifacts.initramfs.bytes} bytes, root disk ${artifacts.rootDisk.bytes} bytes`,
     );
     const built = findGuestImage(cacheDir, recipe);
@@ -230,42 +265,133 @@ async function downloaded(dir: string, name: string): Promise<DownloadedPackage>
   return { name, version, file };
 }
 
+/** A recipe module as the build found it: built in, or its file read from the kernel package. */
+type ExtractedModule = KernelModuleRecord & { readonly data?: Buffer };
+
 /**
- * Copies the kernel image out of its package to `target` after checking its config builds in
- * what the guest needs. Only /boot is unpacked: the modules (hundreds of MB) are not needed.
- * @returns the kernel release, e.g. "6.1.0-41-amd64".
+ * Copies the kernel image out of its package to `target` after checking that its config builds
+ * in what the guest needs, and reads the module files of what it builds as modules. One pass
+ * over the package (decompressing it is most of the build's time) unpacks /boot and the
+ * recipe's module files; the rest (hundreds of MB of modules) stays packed.
+ * @returns the kernel release, e.g. "6.1.0-57-amd64", and the recipe's modules.
+ * @throws Error naming the kernel options the config lacks, or a module file the package lacks.
  */
-async function extractKernel(deb: string, dir: string, target: string): Promise<string> {
+async function extractKernel(
+  recipe: GuestRecipe,
+  deb: string,
+  dir: string,
+  target: string,
+): Promise<{ release: string; modules: readonly ExtractedModule[] }> {
   fs.mkdirSync(dir, { recursive: true });
-  await run("sh", ["-c", 'dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" ./boot', "sh", deb, dir]);
+  // The release is known from /boot only, hence a pattern; a driver the kernel builds in has no
+  // file, which tar reports "Not found in archive": the config check below decides about that.
+  const modulePatterns = recipe.kernelModules.map((module) => `./${kernelModulePathInPackage("*", module)}`);
+  const unpack = await run(
+    "sh",
+    ["-c", 'deb=$1 dir=$2; shift 2; dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir" --wildcards ./boot "$@"', "sh", deb, dir, ...modulePatterns],
+    { allowFailure: true },
+  );
+  const tarErrors = unexpectedTarErrors(unpack.stderr, modulePatterns);
+  if (unpack.exitCode !== 0 && (unpack.exitCode !== 2 || tarErrors.length > 0)) {
+    throw new Error(
+      `unpacking /boot and the kernel modules of ${path.basename(deb)} failed (exit code ${unpack.exitCode}):\n${unpack.stderr.trim()}`,
+    );
+  }
   const boot = path.join(dir, "boot");
-  const images = fs.readdirSync(boot).filter((file) => file.startsWith("vmlinuz-"));
+  const images = fs.existsSync(boot) ? fs.readdirSync(boot).filter((file) => file.startsWith("vmlinuz-")) : [];
   if (images.length !== 1) throw new Error(`expected one /boot/vmlinuz-* in ${path.basename(deb)}, found ${images.join(", ") || "none"}`);
   const release = images[0].slice("vmlinuz-".length);
   const configFile = path.join(boot, `config-${release}`);
-  const missing = missingKernelOptions(fs.readFileSync(configFile, "utf8"));
-  if (missing.length > 0) {
-    const why = new Map(requiredKernelOptions.map((entry) => [entry.option, entry.why]));
-    throw new Error(
-      `kernel ${release} (${path.basename(deb)}) does not build in ${missing.map((option) => `${option} (${why.get(option)})`).join(", ")}: expected =y in ${configFile}`,
-    );
-  }
+  const config = fs.readFileSync(configFile, "utf8");
+  const problems = kernelConfigProblems(config, recipe.kernelModules);
+  if (problems.length > 0) throw new Error(`kernel ${release} (${path.basename(deb)}) ${problems.join("; ")}, in ${configFile}`);
+  const plan = kernelModulePlan(config, recipe.kernelModules);
+  const carried = plan.carried.map((module) => readModule(deb, dir, release, module));
+  checkModuleDependencies(carried);
   fs.copyFileSync(path.join(boot, images[0]), target);
-  return release;
+  const modules = recipe.kernelModules.map(
+    (module): ExtractedModule => carried.find((entry) => entry.name === module.name) ?? { name: module.name, option: module.option, config: "y" },
+  );
+  return { release, modules };
 }
 
-/** Writes the gzip-compressed newc initramfs of `recipe.initramfsEntries`. */
-async function writeInitramfs(recipe: GuestRecipe, busyboxDeb: string, dir: string, target: string): Promise<void> {
+function readModule(deb: string, dir: string, release: string, module: GuestKernelModule): ExtractedModule & { readonly data: Buffer } {
+  const pathInPackage = kernelModulePathInPackage(release, module);
+  const file = path.join(dir, pathInPackage);
+  if (!fs.existsSync(file)) {
+    throw new Error(`kernel ${release} builds ${module.option} as a module (=m) but ${path.basename(deb)} has no /${pathInPackage}`);
+  }
+  const data = fs.readFileSync(file);
+  return {
+    name: module.name,
+    option: module.option,
+    config: "m",
+    pathInPackage,
+    pathInInitramfs: kernelModulePathInInitramfs(module),
+    bytes: data.length,
+    sha256: createHash("sha256").update(data).digest("hex"),
+    data,
+  };
+}
+
+/** Each carried module may need only modules loaded before it (insmod resolves no dependencies). */
+function checkModuleDependencies(carried: readonly (ExtractedModule & { readonly data: Buffer })[]): void {
+  carried.forEach((module, index) => {
+    const loadedBefore = new Set(carried.slice(0, index).map((entry) => entry.name));
+    const unmet = kernelModuleDependencies(module.data).filter((name) => !loadedBefore.has(name));
+    if (unmet.length > 0) {
+      throw new Error(
+        `kernel module ${module.name} depends on ${unmet.join(", ")}, which /init does not load before it: add them to guestKernelModules (guest/recipe.ts) ahead of ${module.name}`,
+      );
+    }
+  });
+}
+
+/**
+ * The lines of tar's standard error other than "Not found in archive" for one of
+ * `optionalMembers` and the summary tar adds after such errors. Pure.
+ */
+export function unexpectedTarErrors(stderr: string, optionalMembers: readonly string[]): string[] {
+  const expected = new Set([
+    ...optionalMembers.map((member) => `tar: ${member}: Not found in archive`),
+    "tar: Exiting with failure status due to previous errors",
+  ]);
+  return stderr
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !expected.has(line));
+}
+
+function describeModules(modules: readonly KernelModuleRecord[]): string {
+  return modules.map((module) => (module.config === "m" ? `${module.name} ${module.bytes} bytes` : `${module.name} built in`)).join(", ");
+}
+
+/** Writes the gzip-compressed newc initramfs of `recipe.initramfsEntries`; a module built into the kernel has no entry. */
+async function writeInitramfs(
+  recipe: GuestRecipe,
+  busyboxDeb: string,
+  modules: readonly ExtractedModule[],
+  dir: string,
+  target: string,
+): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   await run("dpkg-deb", ["-x", busyboxDeb, dir]);
   const busybox = fs.readFileSync(path.join(dir, busyboxPathInPackage));
-  const entries: CpioEntry[] = recipe.initramfsEntries.map((entry) => {
+  const fileData = { init: Buffer.from(recipe.initScript, "utf8"), busybox, powerButtonAction: Buffer.from(recipe.powerButtonAction, "utf8") };
+  const entries = recipe.initramfsEntries.flatMap((entry): CpioEntry[] => {
     switch (entry.kind) {
       case "file":
-        return { ...entry, data: entry.source === "init" ? Buffer.from(recipe.initScript, "utf8") : busybox };
+        return [{ kind: "file", path: entry.path, mode: entry.mode, data: fileData[entry.source] }];
+      case "kernelModule": {
+        const module = modules.find((candidate) => candidate.name === entry.module);
+        if (module === undefined) {
+          throw new Error(`initramfs entry ${entry.path}: kernel module ${entry.module} is not in the recipe's kernelModules`);
+        }
+        return module.data === undefined ? [] : [{ kind: "file", path: entry.path, mode: entry.mode, data: module.data }];
+      }
       case "directory":
       case "characterDevice":
-        return entry;
+        return [entry];
     }
   });
   fs.writeFileSync(target, gzipSync(newcArchive(entries), { level: 9 }));

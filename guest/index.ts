@@ -1,12 +1,13 @@
 /**
- * The test guest: a Debian kernel and a busybox initramfs that prove a boot on the serial port.
+ * The test guest: a Debian kernel and a busybox initramfs that prove a boot on the serial port
+ * and power off on the ACPI power button.
  * What other code uses from it.
  */
 export type { GuestRecipe, InitramfsEntry, Marker } from "./recipe";
 export { findMarker, guestImageCacheDir, guestImageKey, guestRecipe, kernelCommandLine, markerFor } from "./recipe";
 export type { GuestImage, GuestImageManifest } from "./image";
 export { ensureGuestImage, findGuestImage } from "./image";
-export type { Accelerator, BootResult, DirectBoot } from "./boot";
-export { bootToMarker, detectAccelerator, kvmOpens, qemuDirectBootArguments } from "./boot";
+export type { Accelerator, BootOptions, BootResult, DirectBoot, PowerOffResult } from "./boot";
+export { bootGuest, detectAccelerator, kvmOpens, qemuDirectBootArguments } from "./boot";
 export type { GlanceImageSpec, GuestGlanceImages } from "./glance";
 export { guestGlanceImages, guestRootImageProperties } from "./glance";

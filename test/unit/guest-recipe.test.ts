@@ -1,16 +1,23 @@
 import { spawnSync } from "child_process";
 import { describe, expect, it } from "vitest";
-import { kernelPackageFromDepends } from "../../guest/image";
+import { kernelPackageFromDepends, unexpectedTarErrors } from "../../guest/image";
 import {
+  acpidConfigDir,
   findMarker,
   guestImageCacheDir,
   guestImageKey,
+  guestKernelModules,
   guestRecipe,
   initScript,
   initramfsEntries,
   kernelCommandLine,
+  kernelConfigProblems,
+  kernelModuleDependencies,
+  kernelModulePathInInitramfs,
+  kernelModulePathInPackage,
+  kernelModulePlan,
   markerFor,
-  missingKernelOptions,
+  powerButtonAction,
   requiredKernelOptions,
 } from "../../guest/recipe";
 
@@ -26,11 +33,13 @@ describe("guest recipe", () => {
     expect(guestImageKey(guestRecipe())).toMatch(/^bookworm-[0-9a-f]{16}$/);
   });
 
-  it("changes the key when the init script, the packages or the build steps change", () => {
+  it("changes the key when the init script, the power button's action, the modules, the packages or the build steps change", () => {
     const base = guestRecipe();
     const keys = [
       base,
       { ...base, initScript: `${base.initScript}# changed\n` },
+      { ...base, powerButtonAction: base.powerButtonAction.replace("poweroff -f", "poweroff") },
+      { ...base, kernelModules: base.kernelModules.slice(1) },
       { ...base, packages: { ...base.packages, busybox: "busybox" } },
       { ...base, recipeVersion: base.recipeVersion + 1 },
       { ...base, rootDiskBytes: base.rootDiskBytes * 2 },
@@ -89,9 +98,52 @@ describe("guest /init", () => {
     expect(commands.join("\n")).not.toMatch(/\b(exit|poweroff|reboot|halt)\b/);
   });
 
-  it("holds busybox, /init and a /dev/console node for init's first streams", () => {
-    expect(initramfsEntries.map((entry) => entry.path)).toEqual(["bin", "dev", "dev/console", "proc", "sys", "tmp", "bin/busybox", "init"]);
+  it("loads the power button's drivers, then starts acpid and waits for it to listen, all before the marker", () => {
+    const at = (text: string) => lines.findIndex((line) => line.includes(text));
+    const marker = at('echo "nova-installer-guest booted');
+    for (const module of guestKernelModules) {
+      const file = `/${kernelModulePathInInitramfs(module)}`;
+      // A driver built into the kernel has no file: /init loads only what the initramfs carries.
+      expect(lines).toContain(`[ ! -e ${file} ] || insmod ${file}`);
+      expect(at(`insmod ${file}`)).toBeGreaterThan(at("mount -t devtmpfs"));
+      expect(at(`insmod ${file}`)).toBeLessThan(at("acpid -d"));
+    }
+    expect(lines).toContain(`acpid -d -c /${acpidConfigDir} -p /run/acpid.pid &`);
+    expect(at("while [ ! -e /run/acpid.pid ]")).toBeGreaterThan(at("acpid -d"));
+    expect(at("while [ ! -e /run/acpid.pid ]")).toBeLessThan(marker);
+  });
+
+  it("runs the action busybox acpid maps the power button to (KEY_POWER -> PWRF/00000080 under -c), which powers off at once", () => {
+    expect(powerButtonAction.path).toBe(`${acpidConfigDir}/PWRF/00000080`);
+    expect(powerButtonAction.script.split("\n")[0]).toBe("#!/bin/sh");
+    expect(powerButtonAction.script).toMatch(/^exec poweroff -f$/m);
+    const check = spawnSync("sh", ["-n"], { input: powerButtonAction.script, encoding: "utf8" });
+    expect(check.status).toBe(0);
+  });
+
+  it("holds busybox, /init, a /dev/console node for init's first streams, the power button's action and the modules", () => {
+    // prettier-ignore
+    expect(initramfsEntries.map((entry) => entry.path)).toEqual([
+      "bin", "dev", "dev/console", "etc", "etc/acpi", "etc/acpi/PWRF", "lib", "lib/modules", "proc", "run", "sys", "tmp",
+      "bin/busybox", "etc/acpi/PWRF/00000080", "lib/modules/button.ko", "lib/modules/evdev.ko", "init",
+    ]);
     expect(initramfsEntries.find((entry) => entry.path === "dev/console")).toMatchObject({ kind: "characterDevice", major: 5, minor: 1 });
+    expect(initramfsEntries.find((entry) => entry.path === powerButtonAction.path)).toMatchObject({
+      kind: "file",
+      mode: 0o755,
+      source: "powerButtonAction",
+    });
+    expect(initramfsEntries.filter((entry) => entry.kind === "kernelModule")).toEqual(
+      guestKernelModules.map((module) => ({ kind: "kernelModule", path: `lib/modules/${module.name}.ko`, mode: 0o644, module: module.name })),
+    );
+  });
+
+  it("lists every directory before what it holds", () => {
+    initramfsEntries.forEach((entry, index) => {
+      const parent = entry.path.split("/").slice(0, -1).join("/");
+      if (parent !== "")
+        expect(initramfsEntries.findIndex((candidate) => candidate.path === parent && candidate.kind === "directory")).toBeLessThan(index);
+    });
   });
 });
 
@@ -108,11 +160,58 @@ describe("guest marker", () => {
 });
 
 describe("guest kernel", () => {
-  it("lists every required option missing or built as a module", () => {
-    const config = ["CONFIG_BLK_DEV_INITRD=y", "CONFIG_RD_GZIP=m", "# CONFIG_DMIID is not set", "CONFIG_SERIAL_8250=y"].join("\n");
-    const required = requiredKernelOptions.map((entry) => entry.option);
-    expect(missingKernelOptions(config)).toEqual(required.filter((option) => !["CONFIG_BLK_DEV_INITRD", "CONFIG_SERIAL_8250"].includes(option)));
-    expect(missingKernelOptions(required.map((option) => `${option}=y`).join("\n"))).toEqual([]);
+  const allRequired = requiredKernelOptions.map((entry) => `${entry.option}=y`);
+
+  it("names every required option missing or built as a module, with its value and why", () => {
+    const config = [
+      ...allRequired.filter((line) => !/^CONFIG_(RD_GZIP|DMIID)=/.test(line)),
+      "CONFIG_RD_GZIP=m",
+      "# CONFIG_DMIID is not set",
+      "CONFIG_ACPI_BUTTON=m",
+      "CONFIG_INPUT_EVDEV=m",
+    ].join("\n");
+    expect(kernelConfigProblems(config)).toEqual([
+      "does not build in CONFIG_RD_GZIP=m (the initramfs is gzip-compressed), CONFIG_DMIID not set (/sys/class/dmi/id/product_uuid): expected =y",
+    ]);
+    expect(kernelConfigProblems([...allRequired, "CONFIG_ACPI_BUTTON=m", "CONFIG_INPUT_EVDEV=y"].join("\n"))).toEqual([]);
+  });
+
+  it("names each power button driver neither built in nor a module", () => {
+    const problems = kernelConfigProblems([...allRequired, "# CONFIG_ACPI_BUTTON is not set", "CONFIG_INPUT_EVDEV=m"].join("\n"));
+    expect(problems).toEqual([
+      "has neither built in nor as a module CONFIG_ACPI_BUTTON not set (turns the ACPI power button into a KEY_POWER press of an input device): expected =y or =m",
+    ]);
+  });
+
+  it("carries the drivers built as modules and none built in", () => {
+    const [button, evdev] = guestKernelModules;
+    expect(kernelModulePlan("CONFIG_ACPI_BUTTON=m\nCONFIG_INPUT_EVDEV=m\n")).toEqual({ carried: [button, evdev], builtIn: [], missing: [] });
+    expect(kernelModulePlan("CONFIG_ACPI_BUTTON=y\nCONFIG_INPUT_EVDEV=m\n")).toEqual({ carried: [evdev], builtIn: [button], missing: [] });
+    expect(kernelModulePlan("CONFIG_INPUT_EVDEV=y\n")).toEqual({ carried: [], builtIn: [evdev], missing: [button] });
+  });
+
+  it("takes the modules from the kernel package's tree and puts them at fixed paths", () => {
+    const [button, evdev] = guestKernelModules;
+    expect(kernelModulePathInPackage("6.1.0-57-amd64", button)).toBe("lib/modules/6.1.0-57-amd64/kernel/drivers/acpi/button.ko");
+    expect(kernelModulePathInPackage("6.1.0-57-amd64", evdev)).toBe("lib/modules/6.1.0-57-amd64/kernel/drivers/input/evdev.ko");
+    expect(kernelModulePathInInitramfs(button)).toBe("lib/modules/button.ko");
+  });
+
+  it("reads a module's dependencies from its .modinfo strings", () => {
+    const moduleFile = (modinfo: string[]) =>
+      Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0]), Buffer.from(modinfo.join("\0") + "\0", "utf8")]);
+    expect(kernelModuleDependencies(moduleFile(["license=GPL", "depends=", "name=button"]))).toEqual([]);
+    expect(kernelModuleDependencies(moduleFile(["depends=input_core,serio", "name=evdev"]))).toEqual(["input_core", "serio"]);
+    expect(() => kernelModuleDependencies(Buffer.from("not a module"))).toThrow(/no depends= entry/);
+  });
+
+  it("lets tar miss only the optional module files", () => {
+    const patterns = ["./lib/modules/*/kernel/drivers/acpi/button.ko"];
+    const missing =
+      "tar: ./lib/modules/*/kernel/drivers/acpi/button.ko: Not found in archive\ntar: Exiting with failure status due to previous errors\n";
+    expect(unexpectedTarErrors(missing, patterns)).toEqual([]);
+    expect(unexpectedTarErrors(`tar: ./boot: Not found in archive\n${missing}`, patterns)).toEqual(["tar: ./boot: Not found in archive"]);
+    expect(unexpectedTarErrors("tar: ./boot/vmlinuz-6.1.0-57-amd64: Cannot write: No space left on device\n", patterns)).toHaveLength(1);
   });
 
   it("finds the real kernel package in the metapackage's Depends", () => {
