@@ -11,10 +11,12 @@
  * password list.
  */
 
+import type { GuestImageRegistration } from "../guest/glance";
 import type { OsProfile } from "../profiles/profiles";
+import type { FileUpload } from "../remote/upload";
 import { databaseUrl } from "../render/urls";
 import { cellMappingScript } from "../steps/cells";
-import { testImageScript } from "../steps/image";
+import { guestImageScript, testImageScript } from "../steps/image";
 import { identityBootstrapScript } from "../steps/keystone";
 import { answeringClientScript } from "../steps/openstackClient";
 import { asServiceUser } from "../steps/schema";
@@ -27,6 +29,8 @@ export interface StepContext {
   readonly region: string;
   /** http://CONTROLLER:5000/v3 */
   readonly authUrl: string;
+  /** The test guest's files and images, where the stack names a guest image (`guestImage`). */
+  readonly guestImage?: GuestImageRegistration;
 }
 
 /**
@@ -51,6 +55,8 @@ export interface ClientStep {
   readonly script: (context: StepContext) => string;
   /** Run again after every restart a changed file of the service causes (a warm-up). */
   readonly afterEachRestart?: boolean;
+  /** Files uploaded to the host before the script runs (remote/upload.ts). Default: none. */
+  readonly uploads?: (context: StepContext) => readonly FileUpload[] | undefined;
 }
 
 /** One database of a service, and the template variable its connection URL fills. */
@@ -121,6 +127,12 @@ export interface ServiceRecord {
   readonly schema?: SchemaStep;
   readonly afterStart?: ClientStep;
 }
+
+/**
+ * The image Glance is given when the stack names no guest image: 1 MiB of zeros, which boots
+ * nothing (Nova's fake driver "runs" it); `verify --boot` needs the guest image instead.
+ */
+export const placeholderImageName = "tiny";
 
 /** The database's URL (no password: it names the credentials file). */
 export function databaseUrlOf(access: DatabaseAccess, controllerHost: string, database: string): string {
@@ -207,10 +219,15 @@ export const serviceCatalog = {
     component: "image",
     componentType: "ImageService",
     schema: { id: "schema", description: "sync the glance database", script: (): string => asServiceUser("glance", ["glance-manage", "db_sync"]) },
+    // The test guest where the stack names one (what instances boot), a placeholder otherwise.
     afterStart: {
       id: "test-image",
-      description: "upload test image 'tiny'",
-      script: (context: StepContext): string => testImageScript(context.authUrl, context.region, "tiny"),
+      description: "upload the test image",
+      script: (context: StepContext): string =>
+        context.guestImage
+          ? guestImageScript(context.authUrl, context.region, context.profile.python, context.guestImage)
+          : testImageScript(context.authUrl, context.region, placeholderImageName),
+      uploads: (context: StepContext) => context.guestImage?.uploads,
     },
   },
   neutron: {

@@ -69,6 +69,7 @@ export class ApiService extends pulumi.ComponentResource {
           connection: host.connection,
           description: afterStart.spec.description,
           create: afterStart.spec.script(args.context),
+          uploads: afterStart.spec.uploads?.(args.context),
           // A warm-up carries the files (unused by its script) so that it runs again after every
           // restart a changed file causes; as secrets they stay encrypted in state.
           secrets: {

@@ -6,7 +6,16 @@
 import type { RawStackConfig } from "./types";
 
 /** Keys whose values are plain strings. */
-export const textConfigKeys = ["operatingSystem", "openstackRelease", "sshUser", "sshPrivateKeyPath", "region", "computeDriver", "virtType"] as const;
+export const textConfigKeys = [
+  "operatingSystem",
+  "openstackRelease",
+  "sshUser",
+  "sshPrivateKeyPath",
+  "region",
+  "computeDriver",
+  "virtType",
+  "guestImage",
+] as const;
 
 /** Keys whose values Pulumi stores as JSON (objects, lists, booleans). */
 export const jsonConfigKeys = [

@@ -2,7 +2,9 @@
  * Reads the raw values of the stack's keys into typed values, collecting every problem (each
  * naming the key, the value received and what was expected) instead of stopping at the first.
  */
+import { isAbsolute } from "path";
 import { isIPv4 } from "net";
+import { GuestImage, inspectGuestImage } from "../guest/manifest";
 import { publicKeyBlob } from "../lib/sshKeys";
 import { CloudPasswords, isPasswordName, PasswordName, passwordNames, passwordProblem } from "./passwords";
 import { configNamespace, FlavorConfig, HostConfig, HostRole, RawStackConfig } from "./types";
@@ -109,6 +111,28 @@ export class Reader {
       return fallback;
     }
     return value as T;
+  }
+
+  /**
+   * The guest image directory: an absolute path whose manifest.json lists files that are there,
+   * unchanged (size and sha256). Reads and hashes them: the one key whose check reads files.
+   */
+  guestImage(): GuestImage | undefined {
+    const dir = this.string("guestImage", "");
+    if (dir === "") {
+      return undefined;
+    }
+    const build = "build it with `nova-installer guest-image` and set this key to the directory it prints";
+    if (!isAbsolute(dir)) {
+      this.problems.push(`${key("guestImage")}: ${show(dir)} is not an absolute path; ${build}`);
+      return undefined;
+    }
+    const inspected = inspectGuestImage(dir);
+    if ("problem" in inspected) {
+      this.problems.push(`${key("guestImage")}: ${show(dir)} ${inspected.problem}; ${build}`);
+      return undefined;
+    }
+    return inspected.image;
   }
 
   flavors(): FlavorConfig[] {

@@ -1,9 +1,10 @@
 /**
  * Stack configuration: defaults and validation, resolved once, before any resource exists.
  *
- * `resolveStackConfig` is pure: it takes the raw values of the `nova-installer:*` keys and
- * returns the typed configuration, or throws one error listing every problem, each naming the
- * key, the value received and what was expected. The parts: config/types.ts (what it returns),
+ * `resolveStackConfig` takes the raw values of the `nova-installer:*` keys and returns the typed
+ * configuration, or throws one error listing every problem, each naming the key, the value
+ * received and what was expected. It is pure but for `guestImage`, whose files it reads to check
+ * them against their manifest. The parts: config/types.ts (what it returns),
  * config/reader.ts (each key read), config/passwords.ts (the passwords' names and policy),
  * config/overrides.ts (the operator's settings).
  */
@@ -40,6 +41,7 @@ export function resolveStackConfig(raw: RawStackConfig): StackConfig {
   const computeDriver = reader.oneOf("computeDriver", computeDrivers, "libvirt.LibvirtDriver") as ComputeDriver;
   const virtType = reader.oneOf("virtType", virtTypes, undefined);
   const flavors = reader.flavors();
+  const guestImage = reader.guestImage();
   const apiWorkersValue = raw["apiWorkers"];
   const apiWorkers = apiWorkersValue === undefined || apiWorkersValue === 0 ? undefined : apiWorkersValue;
   if (apiWorkers !== undefined && (typeof apiWorkers !== "number" || !Number.isInteger(apiWorkers) || apiWorkers < 1 || apiWorkers > 64)) {
@@ -109,5 +111,6 @@ export function resolveStackConfig(raw: RawStackConfig): StackConfig {
     flavors,
     apiWorkers: apiWorkers as number | undefined,
     allowDataDestruction,
+    guestImage,
   };
 }

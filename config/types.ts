@@ -3,6 +3,7 @@
  * once every key is validated.
  */
 import type { serviceCatalog } from "../catalog/services";
+import type { GuestImage } from "../guest/manifest";
 import type { IniFragment } from "../lib/osloIni";
 import type { OsProfile } from "../profiles/profiles";
 import type { CloudPasswords } from "./passwords";
@@ -70,6 +71,11 @@ export interface StackSettings {
    * protected and a destroy that would delete them fails before touching anything.
    */
   readonly allowDataDestruction: boolean;
+  /**
+   * The test guest (kernel, ramdisk, root disk) Glance is given with the prerequisites, its
+   * files checked against its manifest; undefined: Glance gets a placeholder image instead.
+   */
+  readonly guestImage: GuestImage | undefined;
 }
 
 export interface StackConfig extends StackSettings {

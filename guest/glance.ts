@@ -8,7 +8,15 @@
  * backported) rejects an `ami` root disk ("Image content does not match disk_format": qemu-img
  * says raw, the check expects "ami"); upstream 2023.1 and later accept both. Pure.
  */
+import type { FileUpload } from "../remote/upload";
+import type { GuestImage } from "./manifest";
 import { artifactFiles, kernelCommandLine } from "./recipe";
+
+/** The name of the image to boot (the root disk's); the kernel and ramdisk images are named after it. */
+export const guestImageName = "nova-installer-guest";
+
+/** Where the artifacts are uploaded on the controller before registration (removed after it). */
+export const guestUploadDirectory = "/var/tmp/nova-installer-guest-image";
 
 export interface GlanceImageSpec {
   /** The image's name, e.g. "nova-installer-guest-kernel". */
@@ -30,14 +38,20 @@ export interface GuestGlanceImages {
   readonly root: GlanceImageSpec;
 }
 
-/** The three images, named after `baseName` (default "nova-installer-guest"). */
-export function guestGlanceImages(baseName = "nova-installer-guest"): GuestGlanceImages {
+/** The three images, named after `baseName` (default `guestImageName`). */
+export function guestGlanceImages(baseName = guestImageName): GuestGlanceImages {
   return {
     kernel: { name: `${baseName}-kernel`, file: artifactFiles.kernel, diskFormat: "aki", containerFormat: "aki" },
     ramdisk: { name: `${baseName}-ramdisk`, file: artifactFiles.initramfs, diskFormat: "ari", containerFormat: "ari" },
     root: { name: baseName, file: artifactFiles.rootDisk, diskFormat: "raw", containerFormat: "bare" },
   };
 }
+
+/** The root image's properties that hold another image's id: property -> which image. */
+const rootImageReferences = { kernel_id: "kernel", ramdisk_id: "ramdisk" } as const satisfies Record<string, keyof GuestGlanceImages>;
+
+/** The root image's properties that are plain values. */
+const rootImageValues = { os_command_line: kernelCommandLine } as const;
 
 /**
  * The root image's properties once the kernel and ramdisk images exist. Nova copies
@@ -46,5 +60,46 @@ export function guestGlanceImages(baseName = "nova-installer-guest"): GuestGlanc
  * which replaces its default "root=... console=tty0 console=ttyS0 console=hvc0").
  */
 export function guestRootImageProperties(kernelImageId: string, ramdiskImageId: string): Readonly<Record<string, string>> {
-  return { kernel_id: kernelImageId, ramdisk_id: ramdiskImageId, os_command_line: kernelCommandLine };
+  const ids = { kernel: kernelImageId, ramdisk: ramdiskImageId };
+  return { kernel_id: ids[rootImageReferences.kernel_id], ramdisk_id: ids[rootImageReferences.ramdisk_id], ...rootImageValues };
+}
+
+/** One image to make Glance hold, in the order they are registered. */
+export interface GlanceImageEntry {
+  readonly name: string;
+  /** The uploaded file on the controller. */
+  readonly file: string;
+  readonly diskFormat: string;
+  readonly containerFormat: string;
+  /** Properties with plain values. */
+  readonly properties: Readonly<Record<string, string>>;
+  /** Properties holding the id of an image registered before this one: property -> that image's name. */
+  readonly imageIdProperties: Readonly<Record<string, string>>;
+}
+
+/** What registering the guest image takes: the files to upload to the controller, then the images made of them. */
+export interface GuestImageRegistration {
+  readonly uploads: readonly FileUpload[];
+  readonly images: readonly GlanceImageEntry[];
+}
+
+/** The registration of a built guest image: its artifacts uploaded into `uploadDirectory`, then kernel, ramdisk, root. */
+export function guestImageRegistration(image: GuestImage, uploadDirectory = guestUploadDirectory): GuestImageRegistration {
+  const specs = guestGlanceImages();
+  const artifacts = { kernel: image.manifest.artifacts.kernel, ramdisk: image.manifest.artifacts.initramfs, root: image.manifest.artifacts.rootDisk };
+  const sources = { kernel: image.kernel, ramdisk: image.initramfs, root: image.rootDisk };
+  const order = ["kernel", "ramdisk", "root"] as const;
+  const remote = (role: (typeof order)[number]) => `${uploadDirectory}/${specs[role].file}`;
+  return {
+    uploads: order.map((role) => ({ source: sources[role], path: remote(role), sha256: artifacts[role].sha256 })),
+    images: order.map((role) => ({
+      name: specs[role].name,
+      file: remote(role),
+      diskFormat: specs[role].diskFormat,
+      containerFormat: specs[role].containerFormat,
+      properties: role === "root" ? rootImageValues : {},
+      imageIdProperties:
+        role === "root" ? Object.fromEntries(Object.entries(rootImageReferences).map(([property, target]) => [property, specs[target].name])) : {},
+    })),
+  };
 }

@@ -17,6 +17,7 @@ import { run } from "../lab/exec";
 import { processAlive } from "../lab/image";
 import { Progress, Writer } from "../lab/progress";
 import { CpioEntry, newcArchive } from "./cpio";
+import { ArtifactRecord, GuestImage, GuestImageManifest, KernelModuleRecord, inspectGuestImage, sha256File } from "./manifest";
 import {
   GuestKernelModule,
   GuestRecipe,
@@ -31,75 +32,16 @@ import {
   kernelModulePlan,
 } from "./recipe";
 
-export interface ArtifactRecord {
-  readonly file: string;
-  readonly bytes: number;
-  readonly sha256: string;
-}
-
-/**
- * One of the recipe's kernel modules: built into the kernel (nothing to carry), or a module file
- * the initramfs carries, with where it came from.
- */
-export type KernelModuleRecord =
-  | { readonly name: string; readonly option: string; readonly config: "y" }
-  | {
-      readonly name: string;
-      readonly option: string;
-      readonly config: "m";
-      /** In the kernel package, e.g. "lib/modules/6.1.0-57-amd64/kernel/drivers/acpi/button.ko". */
-      readonly pathInPackage: string;
-      /** In the initramfs, e.g. "lib/modules/button.ko". */
-      readonly pathInInitramfs: string;
-      readonly bytes: number;
-      readonly sha256: string;
-    };
-
-/** manifest.json, written beside the artifacts once the build succeeded. */
-export interface GuestImageManifest {
-  readonly key: string;
-  readonly recipe: GuestRecipe;
-  /** The packages the artifacts were taken from, as apt resolved them at build time. */
-  readonly packages: readonly { readonly name: string; readonly version: string }[];
-  /** `uname -r` of the kernel, e.g. "6.1.0-41-amd64". */
-  readonly kernelRelease: string;
-  readonly kernelModules: readonly KernelModuleRecord[];
-  readonly artifacts: { readonly kernel: ArtifactRecord; readonly initramfs: ArtifactRecord; readonly rootDisk: ArtifactRecord };
-  readonly builtAt: string;
-  readonly stageSeconds: Readonly<Record<string, number>>;
-}
-
-export interface GuestImage {
-  readonly key: string;
-  readonly dir: string;
-  /** Absolute paths of the artifacts. */
-  readonly kernel: string;
-  readonly initramfs: string;
-  readonly rootDisk: string;
-  readonly manifest: GuestImageManifest;
-}
+export type { ArtifactRecord, GuestImage, GuestImageManifest, KernelModuleRecord } from "./manifest";
+export { sha256File } from "./manifest";
 
 const buildPrefix = ".build-";
 
 /** The image for the current recipe from `cacheDir`, if it was built and its files are intact. */
 export function findGuestImage(cacheDir: string, recipe: GuestRecipe = guestRecipe()): GuestImage | undefined {
-  const dir = path.join(cacheDir, guestImageKey(recipe));
-  const manifestPath = path.join(dir, artifactFiles.manifest);
-  if (!fs.existsSync(manifestPath)) return undefined;
-  let manifest: GuestImageManifest;
-  try {
-    manifest = JSON.parse(fs.readFileSync(manifestPath, "utf8")) as GuestImageManifest;
-  } catch {
-    return undefined; // A damaged manifest: the image is built again.
-  }
-  if (manifest.artifacts?.kernel === undefined || manifest.artifacts.initramfs === undefined || manifest.artifacts.rootDisk === undefined) {
-    return undefined;
-  }
-  const intact = Object.values(manifest.artifacts).every((record) => {
-    const file = path.join(dir, record.file);
-    return fs.existsSync(file) && fs.statSync(file).size === record.bytes && sha256File(file) === record.sha256;
-  });
-  return intact ? imageAt(dir, manifest) : undefined;
+  const inspected = inspectGuestImage(path.join(cacheDir, guestImageKey(recipe)));
+  // Missing, damaged or changed: the image is built again.
+  return "image" in inspected ? inspected.image : undefined;
 }
 
 /**
@@ -399,21 +341,6 @@ async function writeInitramfs(
 
 function writeZeros(file: string, bytes: number): void {
   fs.writeFileSync(file, Buffer.alloc(bytes));
-}
-
-function imageAt(dir: string, manifest: GuestImageManifest): GuestImage {
-  return {
-    key: manifest.key,
-    dir,
-    kernel: path.join(dir, manifest.artifacts.kernel.file),
-    initramfs: path.join(dir, manifest.artifacts.initramfs.file),
-    rootDisk: path.join(dir, manifest.artifacts.rootDisk.file),
-    manifest,
-  };
-}
-
-export function sha256File(file: string): string {
-  return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 }
 
 /** Deletes temporary build directories whose builder is gone (interrupted builds). */

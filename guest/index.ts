@@ -5,9 +5,10 @@
  */
 export type { GuestRecipe, InitramfsEntry, Marker } from "./recipe";
 export { findMarker, guestImageCacheDir, guestImageKey, guestRecipe, kernelCommandLine, markerFor } from "./recipe";
-export type { GuestImage, GuestImageManifest } from "./image";
+export type { GuestImage, GuestImageManifest } from "./manifest";
+export { inspectGuestImage } from "./manifest";
 export { ensureGuestImage, findGuestImage } from "./image";
 export type { Accelerator, BootOptions, BootResult, DirectBoot, PowerOffResult } from "./boot";
 export { bootGuest, detectAccelerator, kvmOpens, qemuDirectBootArguments } from "./boot";
-export type { GlanceImageSpec, GuestGlanceImages } from "./glance";
-export { guestGlanceImages, guestRootImageProperties } from "./glance";
+export type { GlanceImageEntry, GlanceImageSpec, GuestGlanceImages, GuestImageRegistration } from "./glance";
+export { guestGlanceImages, guestImageName, guestImageRegistration, guestRootImageProperties, guestUploadDirectory } from "./glance";

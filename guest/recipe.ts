@@ -15,6 +15,7 @@ import { createHash } from "crypto";
 import * as path from "path";
 import { labCacheDir } from "../lab/paths";
 import { imageSuite } from "../lab/image-recipe";
+import { manifestFile } from "./manifest";
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -307,7 +308,7 @@ export const artifactFiles = {
   kernel: "vmlinuz",
   initramfs: "initramfs.gz",
   rootDisk: "root.img",
-  manifest: "manifest.json",
+  manifest: manifestFile,
 } as const;
 
 /**

@@ -5,6 +5,7 @@
 import type { Argv, CommandModule } from "yargs";
 import { interactiveShell } from "../cli/interactive-shell";
 import { runPulumi } from "../cli/pulumiCli";
+import { ensureGuestImage, guestImageCacheDir } from "../guest";
 import { withConnection } from "../remote/ssh";
 import { LabSpec, defaultComputeCount, defaultLabSpec, validateLabSpec } from "./config";
 import { ensureImage, pruneImages } from "./image";
@@ -48,7 +49,8 @@ const upCommand: CommandModule<LabOptions, LabOptions & { computes: number; inst
 
 const deployCommand: CommandModule<LabOptions, LabOptions & { computes: number; stack: string; installed: boolean }> = {
   command: "deploy",
-  describe: "The main job: bring the lab up, write its stack (hosts, pinned keys, generated passwords) and run pulumi up",
+  describe:
+    "The main job: build or reuse the test guest image, bring the lab up, write its stack (hosts, pinned keys, generated passwords, guest image) and run pulumi up",
   builder: (args) =>
     args
       .option("computes", { type: "number", default: defaultComputeCount, describe: "Number of compute hosts" })
@@ -56,8 +58,11 @@ const deployCommand: CommandModule<LabOptions, LabOptions & { computes: number; 
       .option("installed", installedOption),
   handler: async (options) => {
     const started = Date.now();
-    const inventory = await labUp(contextFrom(options), options.computes);
-    const generated = await writeLabStack(options.stack, inventory);
+    const context = contextFrom(options);
+    // Built (about half a minute, once) or reused before the hosts start: a failed build costs no lab.
+    const guestImage = await ensureGuestImage(guestImageCacheDir(process.env), context.write);
+    const inventory = await labUp(context, options.computes);
+    const generated = await writeLabStack(options.stack, inventory, { guestImageDir: guestImage.dir });
     process.stdout.write(
       `[deploy] stack ${options.stack}: ${inventory.hosts.length} hosts` +
         (generated.length > 0 ? `, generated passwords ${generated.join(", ")}` : "") +

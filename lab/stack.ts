@@ -10,7 +10,10 @@ import { initSecrets } from "../cli/secrets";
 import type { Inventory } from "./inventory";
 
 /** Plain (not secret) settings of a lab stack, in `pulumi config --json` form. */
-function labStackSettings(inventory: Inventory): Record<string, { value: string; objectValue?: unknown; secret: false }> {
+export function labStackSettings(
+  inventory: Inventory,
+  options: LabStackOptions = {},
+): Record<string, { value: string; objectValue?: unknown; secret: false }> {
   const plain = (value: unknown) =>
     typeof value === "string" ? { value, secret: false as const } : { value: JSON.stringify(value), objectValue: value, secret: false as const };
   return {
@@ -31,12 +34,16 @@ function labStackSettings(inventory: Inventory): Record<string, { value: string;
     "nova-installer:hosts": plain(
       inventory.hosts.map((host) => ({ name: host.name, role: host.role, address: host.address, hostPublicKey: host.hostPublicKey })),
     ),
+    // Glance gets the test guest (what instances boot) instead of the placeholder image.
+    ...(options.guestImageDir !== undefined ? { "nova-installer:guestImage": plain(options.guestImageDir) } : {}),
   };
 }
 
 export interface LabStackOptions {
   /** Generate passwords with every hostile character in them (default true: the lab proves they work). */
   readonly hostilePasswords?: boolean;
+  /** The guest image directory (`ensureGuestImage`) Glance is given. Default: none, the stack keeps what it had. */
+  readonly guestImageDir?: string;
 }
 
 /** Creates or updates the stack from the inventory; returns the passwords it generated. */
@@ -53,6 +60,6 @@ export async function writeLabStack(stack: string, inventory: Inventory, options
     }
     await pulumiOrThrow(["stack", "init", stack]);
   }
-  await pulumiOrThrow(["config", "set-all", "--stack", stack, "--json", JSON.stringify(labStackSettings(inventory))]);
+  await pulumiOrThrow(["config", "set-all", "--stack", stack, "--json", JSON.stringify(labStackSettings(inventory, options))]);
   return initSecrets(stack, { hostile: options.hostilePasswords ?? true });
 }

@@ -11,6 +11,7 @@
 import { serviceCatalog, ServiceId, ServiceRecord, serviceRecord, installedServices, ClientStep, SchemaStep, StepContext } from "../catalog/services";
 import type { CloudPasswords } from "../config/passwords";
 import type { HostConfig, StackSettings } from "../config/types";
+import { guestImageRegistration } from "../guest/glance";
 import type { IniFragment } from "../lib/osloIni";
 import { shellQuote } from "../lib/shell";
 import type { ConfigFileSpec, ServicePlatform } from "../profiles/profiles";
@@ -85,7 +86,13 @@ export function authUrlOf(settings: StackSettings): string {
 
 /** What the catalog's step builders are given. */
 export function stepContext(settings: StackSettings): StepContext {
-  return { profile: settings.profile, controllerHost: settings.controller.name, region: settings.region, authUrl: authUrlOf(settings) };
+  return {
+    profile: settings.profile,
+    controllerHost: settings.controller.name,
+    region: settings.region,
+    authUrl: authUrlOf(settings),
+    ...(settings.guestImage ? { guestImage: guestImageRegistration(settings.guestImage) } : {}),
+  };
 }
 
 function hostNamed(settings: StackSettings, hostName: string): HostConfig {

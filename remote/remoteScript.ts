@@ -4,10 +4,12 @@
  * It plays the part of @pulumi/command's remote.Command (see docs/engine.md for why that
  * provider cannot be used here) with stricter rules: the host key is always pinned, the script
  * and its secrets travel on stdin, and a changed script or trigger re-runs the step in place
- * (scripts are written to be idempotent) instead of replacing it.
+ * (scripts are written to be idempotent) instead of replacing it. Files it needs on the host
+ * are uploaded first, over the same connection (remote/upload.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { SshEndpoint } from "./ssh";
+import type { FileUpload } from "./upload";
 
 export interface RemoteScriptArgs {
   /** The host to run on. */
@@ -31,6 +33,13 @@ export interface RemoteScriptArgs {
   readonly timeoutSeconds?: pulumi.Input<number>;
   /** Keep stdout and stderr encrypted in state too (for steps that print credentials). Default: false. */
   readonly secretOutput?: boolean;
+  /**
+   * Files streamed to the host and checked there (sha256) before the create or update script
+   * runs; the step fails, naming the file, when the local file is missing or its content is not
+   * `sha256`. A changed target path, sha256 or mode re-runs the step; a changed source alone
+   * does not. Default: none.
+   */
+  readonly uploads?: pulumi.Input<readonly FileUpload[]>;
 }
 
 /**
@@ -72,6 +81,7 @@ export class RemoteScript extends pulumi.dynamic.Resource {
         secrets: args.secrets ? pulumi.secret(args.secrets) : undefined,
         triggers: args.triggers,
         timeoutSeconds: args.timeoutSeconds,
+        uploads: args.uploads,
         stdout: undefined,
         stderr: undefined,
       },

@@ -8,6 +8,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { frameScript, redact, remoteShell, tail } from "./script";
 import { runCommand, SshEndpoint } from "./ssh";
+import { FileUpload, uploadFile, uploadIdentity } from "./upload";
 
 /** Inputs as the provider receives them (Input<> resolved). */
 export interface RemoteScriptInputs {
@@ -20,6 +21,8 @@ export interface RemoteScriptInputs {
   readonly secrets?: Record<string, string>;
   readonly triggers?: unknown[];
   readonly timeoutSeconds?: number;
+  /** Files streamed to the host before the create or update script runs. */
+  readonly uploads?: FileUpload[];
 }
 
 export interface RemoteScriptOutputs extends RemoteScriptInputs {
@@ -37,11 +40,20 @@ function keep(text: string): string {
 async function runStep(inputs: RemoteScriptInputs, body: string, phase: string): Promise<{ stdout: string; stderr: string }> {
   const secrets = inputs.secrets ?? {};
   const step = `${inputs.connection.hostName} (${inputs.connection.address}): "${inputs.description}" (${phase})`;
+  const timeoutMs = (inputs.timeoutSeconds ?? 1800) * 1000;
+  // The delete script gets no files: what it removes is on the host already.
+  for (const upload of phase === "delete" ? [] : (inputs.uploads ?? [])) {
+    try {
+      await uploadFile(inputs.connection, upload, timeoutMs);
+    } catch (error) {
+      throw new Error(`${step} did not run: ${(error as Error).message}`);
+    }
+  }
   let result;
   try {
     result = await runCommand(inputs.connection, remoteShell, {
       stdin: frameScript(body, secrets, `${inputs.connection.hostName}:${inputs.description}`),
-      timeoutMs: (inputs.timeoutSeconds ?? 1800) * 1000,
+      timeoutMs,
     });
   } catch (error) {
     // Unreachable host, changed host key, dropped connection: say which step could not run.
@@ -63,12 +75,14 @@ async function runStep(inputs: RemoteScriptInputs, body: string, phase: string):
 /**
  * The properties whose change re-runs the step. The recorded output does not count, nor does the
  * pinned host key: trusting a host's new key (nova-installer hosts trust) changes where the
- * installer's trust comes from, not what the step does, so it re-runs nothing.
+ * installer's trust comes from, not what the step does, so it re-runs nothing. Nor does an
+ * upload's source: the same file in another directory (another operator's cache) is the same
+ * upload; its target path, content (sha256) and mode are what count.
  */
 function comparable(properties: Partial<RemoteScriptInputs>): string {
-  const { connection, create, update, triggers, secrets, timeoutSeconds } = properties;
+  const { connection, create, update, triggers, secrets, timeoutSeconds, uploads } = properties;
   const { hostPublicKey: _pinnedKey, ...where } = connection ?? ({} as Partial<SshEndpoint>);
-  return JSON.stringify([where, create, update, triggers ?? [], secrets ?? {}, timeoutSeconds]);
+  return JSON.stringify([where, create, update, triggers ?? [], secrets ?? {}, timeoutSeconds, (uploads ?? []).map(uploadIdentity)]);
 }
 
 export const scriptProvider: pulumi.dynamic.ResourceProvider = {

@@ -15,6 +15,7 @@
  */
 import { readFileSync } from "fs";
 import { Client, ClientChannel, PseudoTtyOptions } from "ssh2";
+import { Readable } from "stream";
 import { fingerprint, publicKeyBlob, publicKeyLine } from "../lib/sshKeys";
 
 /** Where and how to reach one host. */
@@ -42,8 +43,11 @@ export interface CommandResult {
 }
 
 export interface RunOptions {
-  /** Written to the command's stdin, then stdin is closed. Default: nothing. */
-  readonly stdin?: string | Buffer;
+  /**
+   * Written to the command's stdin, then stdin is closed. A stream is piped (a file too large to
+   * hold in memory); it is read only once the command started. Default: nothing.
+   */
+  readonly stdin?: string | Buffer | Readable;
   /**
    * The command is abandoned (and the channel closed) after this long. Default 30 minutes;
    * `Infinity` for none (a command an operator watches and can interrupt).
@@ -185,15 +189,30 @@ function execute(client: Client, endpoint: SshEndpoint, command: string, options
         stderr.push(chunk);
         options.onStderr?.(chunk);
       });
+      const stdin = options.stdin;
       channel.on("close", (exitCode: number | null, signal?: string) => {
         clearTimeout(timer);
+        // A command that exits before reading all of its stdin leaves the rest unread: stop reading it.
+        if (stdin instanceof Readable) {
+          stdin.unpipe(channel);
+          stdin.destroy();
+        }
         resolve({
           stdout: Buffer.concat(stdout).toString("utf8"),
           stderr: Buffer.concat(stderr).toString("utf8") + (signal ? `\n(killed by signal ${signal})` : ""),
           exitCode: exitCode ?? 255,
         });
       });
-      channel.end(options.stdin ?? "");
+      if (stdin instanceof Readable) {
+        stdin.once("error", (streamError: Error) => {
+          clearTimeout(timer);
+          channel.close();
+          reject(new Error(`${endpoint.hostName}: cannot read the command's input: ${streamError.message}`));
+        });
+        stdin.pipe(channel);
+      } else {
+        channel.end(stdin ?? "");
+      }
     });
   });
 }

@@ -2,6 +2,7 @@
  * SSH servers on loopback (ssh2, ephemeral ports) for the client's tests, and ports that answer
  * nothing or never speak.
  */
+import { spawn } from "child_process";
 import { AddressInfo, createServer, Server as TcpServer } from "net";
 import { Server, utils } from "ssh2";
 
@@ -24,12 +25,21 @@ function listen(server: Server | TcpServer): Promise<number> {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
 }
 
+export interface SshServerOptions {
+  /**
+   * Run `/bin/bash -s` for real, on this machine, as the test's user, with the channel as its
+   * stdin (a pipe, as sshd gives it): for tests of what the installer's scripts do. Default false.
+   */
+  readonly runBash?: boolean;
+}
+
 /**
  * A server presenting `hostPrivateKey` and accepting `clientPublicKey` alone. Its commands:
  * `echo-stdin` writes stdin back and "done\n" on stderr; `exit N` exits N; `hang` never ends;
- * anything else prints "ran: <command>\n". A shell prints "shell on <TERM>\n" and exits 0.
+ * `/bin/bash -s` with `runBash` runs bash; anything else prints "ran: <command>\n". A shell
+ * prints "shell on <TERM>\n" and exits 0.
  */
-export async function startSshServer(hostPrivateKey: string, clientPublicKey: string): Promise<LoopbackSshServer> {
+export async function startSshServer(hostPrivateKey: string, clientPublicKey: string, options: SshServerOptions = {}): Promise<LoopbackSshServer> {
   const log: ServerLog = { connections: 0, disconnections: 0, authentications: 0, commands: [] };
   const allowed = utils.parseKey(clientPublicKey);
   if (allowed instanceof Error) throw allowed;
@@ -59,7 +69,16 @@ export async function startSshServer(hostPrivateKey: string, clientPublicKey: st
             log.commands.push(info.command);
             const stream = acceptExec();
             const exit = /^exit (\d+)$/.exec(info.command);
-            if (info.command === "echo-stdin") {
+            if (options.runBash && info.command === "/bin/bash -s") {
+              const bash = spawn("/bin/bash", ["-s"], { stdio: ["pipe", "pipe", "pipe"] });
+              stream.pipe(bash.stdin).on("error", () => undefined);
+              bash.stdout.pipe(stream, { end: false });
+              bash.stderr.pipe(stream.stderr, { end: false });
+              bash.on("close", (code) => {
+                stream.exit(code ?? 255);
+                stream.end();
+              });
+            } else if (info.command === "echo-stdin") {
               const chunks: Buffer[] = [];
               stream.on("data", (chunk: Buffer) => chunks.push(chunk));
               stream.on("end", () => {

@@ -1,0 +1,6 @@
+class CommunicationError(Exception):
+    pass
+
+
+class HTTPServiceUnavailable(Exception):
+    pass

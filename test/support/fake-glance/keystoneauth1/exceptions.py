@@ -1,0 +1,10 @@
+class ConnectFailure(Exception):
+    pass
+
+
+class ConnectTimeout(Exception):
+    pass
+
+
+class ServiceUnavailable(Exception):
+    pass

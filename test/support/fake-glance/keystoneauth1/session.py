@@ -1,0 +1,3 @@
+class Session(object):
+    def __init__(self, auth=None):
+        self.auth = auth
