@@ -11,7 +11,7 @@
  * start-up), and `virsh` and `ps` say how the guest runs.
  */
 import { markerPrefix } from "../guest/recipe";
-import { guestGlanceImages } from "../guest/glance";
+import { guestImageName } from "../guest/glance";
 import type { FlavorConfig, HostConfig, StackConfig } from "../config/types";
 import { shellQuote } from "../lib/shell";
 import { adminOpenrcFile } from "../plan/hostPlan";
@@ -25,7 +25,7 @@ import { asRoot } from "./verify";
 export const novaInstancesPath = "/var/lib/nova/instances";
 
 /** The image verify boots: the test guest's root image (registered by the prerequisites' image step). */
-export const bootImageName: string = guestGlanceImages().root.name;
+export const bootImageName: string = guestImageName;
 
 /** How long a guest may take from the create request to its marker. */
 const bootTimeoutSeconds = 600;
@@ -159,6 +159,14 @@ export async function runBootChecks(config: StackConfig, nonce = `${process.pid}
       check: "boot",
       result: "FAIL",
       detail: "fake.FakeDriver runs no guests (nova-installer:computeDriver)",
+    }));
+  }
+  if (config.prerequisites && config.guestImage === undefined) {
+    return config.computes.map((host) => ({
+      host: host.name,
+      check: "boot",
+      result: "FAIL",
+      detail: `no test guest in Glance: set nova-installer:guestImage (bin/nova-installer guest-image builds one) and run pulumi up`,
     }));
   }
   const rows: CheckRow[] = [];
