@@ -77,13 +77,15 @@ export function waitForMarkerScript(serverId: string, timeoutSeconds: number): s
   ].join("\n");
 }
 
-/** On the compute: the domain's type (the virt_type it runs with) and its QEMU process's accelerator. */
+/** On the compute: the domain's type (the virt_type it runs with), its state ("running", "paused", "shut off") and its QEMU process (pid, accelerator). */
 export function guestRuntimeScript(serverId: string): string {
   return [
     `domain=$(virsh -c qemu:///system domname ${shellQuote(serverId)})`,
     `printf 'type=%s\\n' "$(virsh -c qemu:///system dumpxml "$domain" | sed -n "s/^<domain type='\\([a-z]*\\)'.*/\\1/p")"`,
     // QEMU names its accelerator as "-accel <name>" (libvirt 9 and later) or "-machine ...,accel=<name>".
-    `pid=$(cat /run/libvirt/qemu/"$domain".pid)`,
+    `printf 'state=%s\\n' "$(virsh -c qemu:///system domstate "$domain" 2>&1 | head -n 1)"`,
+    `pid=$(cat /run/libvirt/qemu/"$domain".pid 2>/dev/null)`,
+    `printf 'pid=%s\\n' "$pid"`,
     `printf 'accel=%s\\n' "$(tr '\\0' '\\n' < /proc/"$pid"/cmdline | sed -n -e '/^-accel$/{n;p;}' -e 's/.*accel=\\([a-z]*\\).*/\\1/p' | head -n 1)"`,
   ].join("\n");
 }
@@ -108,10 +110,10 @@ export interface BootMeasurement {
   readonly accelerator: string;
 }
 
-/** Reads guestRuntimeScript's output. */
-export function parseGuestRuntime(stdout: string): { domainType: string; accelerator: string } {
+/** Reads guestRuntimeScript's output; `pid` is QEMU's (0 when none runs). */
+export function parseGuestRuntime(stdout: string): { domainType: string; state: string; accelerator: string; pid: number } {
   const value = (name: string) => new RegExp(`^${name}=(.*)$`, "m").exec(stdout)?.[1]?.trim() ?? "";
-  return { domainType: value("type") || "unknown", accelerator: value("accel") || "unknown" };
+  return { domainType: value("type") || "unknown", state: value("state"), accelerator: value("accel") || "unknown", pid: Number(value("pid")) || 0 };
 }
 
 /**
@@ -145,7 +147,8 @@ export async function bootGuest(config: StackConfig, compute: HostConfig, nonce:
     const api = await onController(consoleLogScript(serverId));
     if (api.exitCode !== 0) throw new Error("the marker is in the compute's console log, but `openstack console log show` does not return it");
     const runtime = await runCommand(onCompute, asRoot(guestRuntimeScript(serverId), config.sshUser));
-    return { serverId, activeSeconds, markerSeconds, ...parseGuestRuntime(runtime.stdout) };
+    const { domainType, accelerator } = parseGuestRuntime(runtime.stdout);
+    return { serverId, activeSeconds, markerSeconds, domainType, accelerator };
   } finally {
     await onController(deleteServersScript(name));
   }

@@ -4,7 +4,7 @@
  * What other code uses from it.
  */
 export type { GuestRecipe, InitramfsEntry, Marker } from "./recipe";
-export { findMarker, guestImageCacheDir, guestImageKey, guestRecipe, kernelCommandLine, markerFor } from "./recipe";
+export { findMarker, guestImageCacheDir, guestImageKey, guestRecipe, kernelCommandLine, markerFor, markerPrefix } from "./recipe";
 export type { GuestImage, GuestImageManifest } from "./manifest";
 export { inspectGuestImage } from "./manifest";
 export { ensureGuestImage, findGuestImage } from "./image";

@@ -26,6 +26,8 @@ import { closeAllConnections, runCommand, SshEndpoint } from "../../remote/ssh";
 import { parseCheckTable } from "../../cli/checkTable";
 import { neutronPreloadDirectory, neutronPreloadModule } from "../../profiles/neutronPreload";
 import { sqlStringContent } from "../../steps/mariadb";
+import { guestRuntimeScript, parseGuestRuntime } from "../../cli/verifyBoot";
+import { ensureGuestImage, guestImageCacheDir, guestImageName, markerPrefix } from "../../guest";
 import { novaInstaller as runNovaInstaller } from "../support/novaInstallerCli";
 import { PulumiProcess } from "../support/pulumiProcess";
 
@@ -86,17 +88,55 @@ async function deleteServer(name: string): Promise<void> {
  * workers on a loaded two-core machine) gets one more attempt, after the failed server is
  * deleted; the first error is printed, so such retries stay visible.
  */
-async function createServer(name: string): Promise<string> {
-  const create = `--os-compute-api-version 2.37 server create --flavor m1.tiny --image tiny --nic none --wait -f value -c status -c OS-EXT-SRV-ATTR:host ${name}`;
+async function createServer(name: string, extra = ""): Promise<{ id: string; host: string; status: string }> {
+  const create = `--os-compute-api-version 2.37 server create --flavor m1.tiny --image ${guestImageName} --nic none --wait -f json ${extra} ${name}`;
+  const created = async () => {
+    const server = JSON.parse(await openstack(create)) as Record<string, string>;
+    return { id: server["id"], host: server["OS-EXT-SRV-ATTR:host"], status: server["status"] };
+  };
   try {
-    return await openstack(create);
+    return await created();
   } catch (error) {
     if (!/HTTP 5\d\d|Unexpected API Error|Unable to establish connection|Connection reset by peer/.test(String(error))) throw error;
     console.log(`[e2e] server create failed, once more after cleaning up: ${String(error).split("\n").slice(2, 4).join(" ")}`);
     for (const id of (await openstack(`server list --all-projects --name ${name} -f value -c ID`)).trim().split("\n").filter(Boolean)) {
       await deleteServer(id);
     }
-    return openstack(create);
+    return created();
+  }
+}
+
+/** Waits (bounded) until the server has `status`; fails with its last status and fault. */
+async function waitForStatus(id: string, status: string, seconds = 300): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const current = (await openstack(`server show ${id} -f value -c status`)).trim();
+    if (current === status) return;
+    if (current === "ERROR" || Date.now() > deadline) {
+      throw new Error(`server ${id} is ${current}, not ${status}: ${await openstack(`server show ${id} -f value -c fault`)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+  }
+}
+
+/** The guest's libvirt domain and QEMU process on its compute (cli/verifyBoot.ts reads them as verify does). */
+async function guestRuntime(host: string, id: string) {
+  return parseGuestRuntime(await sh(host, guestRuntimeScript(id)));
+}
+
+/**
+ * Waits (bounded) until the guest's console log, as the API returns it, holds the marker only
+ * this booted instance can write (its own UUID, from SMBIOS). QEMU truncates the log at each
+ * start (libvirt `append='off'`), so after a start the marker is that start's.
+ */
+async function waitForMarker(id: string, seconds = 300): Promise<string> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const log = await openstack(`console log show ${id}`);
+    const line = log.split("\n").find((text) => text.includes(`${markerPrefix} uuid=${id}`));
+    if (line !== undefined) return line.trim();
+    if (Date.now() > deadline) throw new Error(`no marker of ${id} in its console log after ${seconds} s; its end:\n${log.slice(-600)}`);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
   }
 }
 
@@ -223,7 +263,8 @@ async function startTimes(host: string, units: string[]): Promise<string> {
 
 async function bringLabTo(computes: number): Promise<void> {
   inventory = await labUp(context, computes);
-  await writeLabStack(stack, inventory);
+  const guestImage = await ensureGuestImage(guestImageCacheDir(process.env), context.write);
+  await writeLabStack(stack, inventory, { guestImageDir: guestImage.dir });
 }
 
 describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
@@ -405,15 +446,26 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     expect(rows).toContainEqual(
       expect.objectContaining({ host: "controller", check: "ports", result: "OK", detail: expect.stringMatching(/^running; .*free: none$/) }),
     );
+    // The lab's computes get /dev/kvm only where this machine runs KVM guests (lab/hypervisor.ts).
+    const kvm = inventory.accelerator.accelerator === "kvm";
     for (const host of ["compute1", "compute2"]) {
       expect(rows).toContainEqual(
-        expect.objectContaining({ host, check: "virtualization", result: "OK", detail: expect.stringMatching(/^fake\.FakeDriver/) }),
+        expect.objectContaining({
+          host,
+          check: "virtualization",
+          result: kvm ? "OK" : "WARN",
+          detail: expect.stringMatching(
+            kvm
+              ? /^kvm \(what the host can run\): .*\/dev\/kvm is present/
+              : /^qemu \(what the host can run; software emulation, slow\): .*\/dev\/kvm is absent/,
+          ),
+        }),
       );
     }
   });
 
-  it("passes nova-installer verify: services, catalog, image, cells, hypervisors, upgrade checks", async () => {
-    const verify = await novaInstaller(["verify", "--stack", stack]);
+  it("passes nova-installer verify --boot: services, catalog, image, cells, hypervisors, upgrade checks, a guest's marker on each compute", async () => {
+    const verify = await novaInstaller(["verify", "--stack", stack, "--boot"]);
     expect(verify.exitCode, verify.stdout + verify.stderr).toBe(0);
     expect(parseCheckTable(verify.stdout).map((row) => `${row.host} ${row.check} ${row.result}`)).toEqual([
       "controller compute services OK",
@@ -424,9 +476,23 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
       "controller placement-status OK",
       "compute1 nova-compute OK",
       "compute1 hypervisor OK",
+      "compute1 boot OK",
       "compute2 nova-compute OK",
       "compute2 hypervisor OK",
+      "compute2 boot OK",
     ]);
+    const virtType = inventory.accelerator.accelerator === "kvm" ? "kvm" : "qemu";
+    for (const row of parseCheckTable(verify.stdout).filter((entry) => entry.check === "boot")) {
+      expect(row.detail).toMatch(
+        new RegExp(`^libvirt\\.LibvirtDriver, virt_type ${virtType} \\(${inventory.accelerator.accelerator}\\): marker [0-9.]+ s after create`),
+      );
+    }
+    console.log(
+      `[e2e] verify --boot:\n${verify.stdout
+        .split("\n")
+        .filter((line) => line.includes(" boot "))
+        .join("\n")}`,
+    );
   });
 
   it("summarizes a configuration change with nova-installer preview-diff: exactly the changed setting, no value", async () => {
@@ -474,11 +540,65 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     expect(errors.trim()).toBe("0");
   });
 
-  it("boots an instance on a compute and deletes it without leaving anything in ERROR", async () => {
+  it("runs a real guest through the libvirt driver: boot, console log, stop/start, soft and hard reboot, pause/unpause, suspend/resume, delete", async () => {
+    const accelerator = inventory.accelerator.accelerator;
     try {
-      const [host, status] = (await createServer("e2e-server")).trim().split("\n");
-      expect(status).toBe("ACTIVE");
-      expect(["compute1", "compute2"]).toContain(host);
+      const server = await createServer("e2e-server");
+      expect(server.status).toBe("ACTIVE");
+      expect(["compute1", "compute2"]).toContain(server.host);
+      const { id, host } = server;
+      const hypervisors = await openstack("hypervisor list -f value -c 'Hypervisor Hostname' -c 'Hypervisor Type'");
+      expect(hypervisors).toMatch(new RegExp(`^${host} QEMU$`, "m"));
+      console.log(`[e2e] guest ${id} on ${host}: ${await waitForMarker(id)}`);
+      let runtime = await guestRuntime(host, id);
+      expect(runtime, "the domain's virt_type and QEMU's accelerator are the lab's").toMatchObject({
+        domainType: accelerator === "kvm" ? "kvm" : "qemu",
+        state: "running",
+        accelerator,
+      });
+
+      // Each start is a new QEMU process whose console log holds a new marker.
+      const restarted = async (action: string, status = "ACTIVE") => {
+        const before = runtime.pid;
+        await openstack(`server ${action} ${id}`);
+        await waitForStatus(id, status);
+        runtime = await guestRuntime(host, id);
+        expect(runtime.state, action).toBe("running");
+        expect(runtime.pid, `${action}: a new QEMU process`).not.toBe(before);
+        console.log(`[e2e] ${action}: ${await waitForMarker(id)}`);
+      };
+
+      await openstack(`server stop ${id}`);
+      await waitForStatus(id, "SHUTOFF");
+      expect((await guestRuntime(host, id)).state).toBe("shut off");
+      await restarted("start");
+      // Soft: an ACPI power-off the guest honours, then a start; Nova falls back to a hard reboot when the guest ignores it.
+      const logLines = Number((await sh(host, "wc -l < /var/log/nova/nova-compute.log")).trim());
+      await restarted("reboot --soft");
+      const softLog = await sh(host, `tail -n +${logLines + 1} /var/log/nova/nova-compute.log`);
+      expect(softLog).toMatch(/Instance shutdown successfully/);
+      expect(softLog).not.toMatch(/Failed to soft reboot instance/);
+      await restarted("reboot --hard");
+
+      await openstack(`server pause ${id}`);
+      await waitForStatus(id, "PAUSED");
+      expect((await guestRuntime(host, id)).state).toBe("paused");
+      await openstack(`server unpause ${id}`);
+      await waitForStatus(id, "ACTIVE");
+      expect((await guestRuntime(host, id)).state).toBe("running");
+
+      // Suspend saves the guest's memory to disk and ends QEMU; resume restores it in a new one.
+      await openstack(`server suspend ${id}`);
+      await waitForStatus(id, "SUSPENDED");
+      expect(await guestRuntime(host, id)).toMatchObject({ state: "shut off", pid: 0 });
+      expect(await sh(host, `virsh -c qemu:///system dominfo $(virsh -c qemu:///system domname ${id}) | grep -i 'managed save'`)).toMatch(/yes/);
+      await openstack(`server resume ${id}`);
+      await waitForStatus(id, "ACTIVE");
+      expect((await guestRuntime(host, id)).state).toBe("running");
+
+      await deleteServer(id);
+      expect(await sh(host, `virsh -c qemu:///system list --all --uuid | grep -c ${id} || true`)).toBe("0\n");
+      expect(await sh(host, `test -e /var/lib/nova/instances/${id} && echo left || echo gone`)).toBe("gone\n");
     } finally {
       // Also when the boot failed: a server left behind would fail the checks that follow.
       for (const id of (await openstack("server list --all-projects --name e2e-server -f value -c ID")).trim().split("\n").filter(Boolean)) {
@@ -565,7 +685,12 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     await up("override removed");
   });
 
-  it("brings every service back by itself after the controller and a compute reboot", async () => {
+  it("brings every service back by itself after the controller and a compute reboot, and the compute's guest with them", async () => {
+    const guest = await createServer("e2e-survivor", "--availability-zone nova:compute1");
+    expect(guest).toMatchObject({ status: "ACTIVE", host: "compute1" });
+    await waitForMarker(guest.id);
+    const before = await guestRuntime("compute1", guest.id);
+    expect(before.state).toBe("running");
     await rebootHost(context, "controller");
     await rebootHost(context, "compute1");
     // Nothing is started by hand: wait (bounded) for the hosts' own boot to bring every unit up.
@@ -598,6 +723,22 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
       parseCheckTable(verify).filter((row) => row.result !== "OK"),
       verify,
     ).toEqual([]);
+    // resume_guests_state_on_host_boot: nova-compute started the guest again (a new QEMU, a new boot's marker).
+    try {
+      await waitForStatus(guest.id, "ACTIVE");
+      const deadline = Date.now() + 300_000;
+      let after = await guestRuntime("compute1", guest.id);
+      while (after.state !== "running" && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
+        after = await guestRuntime("compute1", guest.id);
+      }
+      expect(after.state, "the guest runs again after its compute rebooted").toBe("running");
+      expect(after.pid).not.toBe(before.pid);
+      console.log(`[e2e] after the compute's reboot: ${await waitForMarker(guest.id)}`);
+      expect((await openstack(`server show ${guest.id} -f value -c OS-EXT-STS:power_state`)).trim()).toMatch(/^(Running|1)$/);
+    } finally {
+      await deleteServer(guest.id);
+    }
   });
 
   it("refuses to destroy data unless the stack allows it; then drops the databases and the Keystone registration", async () => {

@@ -27,7 +27,12 @@ describe("verify --boot", () => {
   });
 
   it("reads the domain type and QEMU's accelerator", () => {
-    expect(parseGuestRuntime("type=qemu\naccel=tcg\n")).toEqual({ domainType: "qemu", accelerator: "tcg" });
-    expect(parseGuestRuntime("")).toEqual({ domainType: "unknown", accelerator: "unknown" });
+    expect(parseGuestRuntime("type=qemu\nstate=running\npid=4242\naccel=tcg\n")).toEqual({
+      domainType: "qemu",
+      state: "running",
+      accelerator: "tcg",
+      pid: 4242,
+    });
+    expect(parseGuestRuntime("")).toEqual({ domainType: "unknown", state: "", accelerator: "unknown", pid: 0 });
   });
 });
