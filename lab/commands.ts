@@ -70,6 +70,9 @@ const deployCommand: CommandModule<LabOptions, LabOptions & { computes: number; 
     );
     const up = await runPulumi(["up", "--stack", options.stack, "--yes", "--skip-preview", "--non-interactive"], { echo: true });
     process.stdout.write(`[deploy] pulumi up ${up.exitCode === 0 ? "succeeded" : "FAILED"} in ${Math.round((Date.now() - started) / 1000)} s\n`);
+    if (up.exitCode === 0) {
+      process.stdout.write(`[deploy] boot a guest on every compute: bin/nova-installer verify --stack ${options.stack} --boot\n`);
+    }
     process.exitCode = up.exitCode;
   },
 };
