@@ -42,11 +42,18 @@ export interface InstallPackagesOptions {
  * meanwhile). A policy-rc.d for the length of the run keeps them stopped; the installer's
  * service steps start them once configured. An operator's own policy-rc.d is left as it is; ours
  * carries a marker, so one a lost connection left behind is replaced and removed by the next run.
+ *
+ * Reloads pass: they start nothing, and package scripts need them. polkitd's postinst creates
+ * the polkitd user, then runs `invoke-rc.d dbus reload` so that dbus-daemon applies its bus
+ * policy for that user; denied, polkitd cannot own its bus name ("Lost the name
+ * org.freedesktop.PolicyKit1 - exiting"), and libvirtd, which asks polkit who may connect,
+ * refuses nova-compute.
  */
+const policyRcDAllows = '[ "$2" = reload ] && exit 0';
 const holdServiceStarts: { readonly [manager in PackageManager]: string[] } = {
   "apt-get": [
     `if [ ! -e ${policyRcD} ] || grep -qxF ${shellQuote(policyMarker)} ${policyRcD}; then`,
-    `  printf '#!/bin/sh\\n%s\\nexit 101\\n' ${shellQuote(policyMarker)} > ${policyRcD} && chmod 0755 ${policyRcD}`,
+    `  printf '#!/bin/sh\\n%s\\n%s\\nexit 101\\n' ${shellQuote(policyMarker)} ${shellQuote(policyRcDAllows)} > ${policyRcD} && chmod 0755 ${policyRcD}`,
     `  trap 'rm -f ${policyRcD}' EXIT`,
     "fi",
   ],
