@@ -15,7 +15,8 @@
 #                         any host is touched (see "Passwords" below).
 #   BENCH_API_WORKERS     uwsgi processes per API (default 2, the lab stack's apiWorkers; empty
 #                         keeps the packages' 8 to 16). Not in the guide: see "Not the guide".
-#   BENCH_COMPUTE_DRIVER  nova-compute's compute_driver (default fake.FakeDriver, as the lab stack).
+#   BENCH_COMPUTE_DRIVER  nova-compute's compute_driver (default fake.FakeDriver). bench/run.ts passes
+#                         its own, the one it sets in the installer's stacks (nova-installer:computeDriver).
 #
 # What it does: the guide's sections in the guide's order (Environment, Keystone, Glance,
 # Placement, Nova controller, Nova compute on each compute, host discovery, Neutron, the flavor of
@@ -33,7 +34,8 @@
 #   never `apt-get update` (refreshPackageIndex=false; the hosts have no route out);
 # - Debian's package names and units (profiles/profiles.ts, debian-12/zed), e.g. nova-consoleproxy
 #   for nova-novncproxy, neutron-api + neutron-rpc-server for neutron-server;
-# - compute_driver = fake.FakeDriver, flavor m1.tiny (1 vCPU, 512 MB, 1 GB), image "tiny" (1 MiB raw);
+# - compute_driver = BENCH_COMPUTE_DRIVER (the benchmark's stacks set the same), flavor m1.tiny
+#   (1 vCPU, 512 MB, 1 GB), image "tiny" (1 MiB raw);
 # - every setting the installer renders (templates/, test/golden/debian-12/zed/) is set, with the
 #   same values, except that database passwords sit in the URLs as the guide writes them.
 #

@@ -81,6 +81,68 @@ export function evaluateTargets(measurements: readonly Measurement[], targets: r
     });
 }
 
+/**
+ * A real guest's boot beside the fake driver's create, taken on one compute of one lab in one
+ * run: the guest boots through libvirt.LibvirtDriver, then the stack is switched to
+ * fake.FakeDriver and servers of the same image and flavor are created on the same compute.
+ * Every time runs from the create request (the client's start on the controller included).
+ */
+export interface GuestBootSamples {
+  /** The compute every server was created on. */
+  readonly compute: string;
+  /** libvirt.LibvirtDriver: seconds from the create request to the guest's console marker, in order. */
+  readonly libvirtMarker: readonly number[];
+  /** The same boots: seconds from the create request to ACTIVE. */
+  readonly libvirtActive: readonly number[];
+  /** fake.FakeDriver: seconds from the create request to ACTIVE, in order. */
+  readonly fakeActive: readonly number[];
+  /** Each boot's libvirt domain type: the virt_type the guest ran with. */
+  readonly virtTypes: readonly string[];
+  /** Each boot's QEMU accelerator: tcg or kvm. */
+  readonly accelerators: readonly string[];
+  /** What the figure cost the run, in seconds: both driver switches (`pulumi up`), the boots and the creates. */
+  readonly wallSeconds?: number;
+}
+
+/** A series' samples (seconds, in the order taken) and their summary. */
+export type Series = { readonly samples: readonly number[] } & Summary;
+
+export interface GuestBootFigure {
+  readonly compute: string;
+  readonly libvirtMarker?: Series;
+  readonly libvirtActive?: Series;
+  readonly fakeActive?: Series;
+  /** The median boot to the marker over the median fake create to ACTIVE, when both were taken. */
+  readonly ratio?: number;
+  /** The virt_type the guests ran with; several, comma-separated, if they differed. */
+  readonly virtType: string;
+  /** QEMU's accelerator the guests ran with; several, comma-separated, if they differed. */
+  readonly accelerator: string;
+  readonly wallSeconds?: number;
+}
+
+/** What RESULTS.md lists as not measured when the figure has no boot or no create. */
+export const guestBootLabel = "a real guest's boot through libvirt beside the fake driver's create";
+
+const series = (samples: readonly number[]): Series | undefined => (samples.length === 0 ? undefined : { samples, ...summarize(samples) });
+
+/** The distinct values, in the order first seen: one when every boot agreed. */
+const distinct = (values: readonly string[]): string => (values.length === 0 ? "unknown" : [...new Set(values)].join(", "));
+
+export function summarizeGuestBoot(samples: GuestBootSamples): GuestBootFigure {
+  const [libvirtMarker, libvirtActive, fakeActive] = [samples.libvirtMarker, samples.libvirtActive, samples.fakeActive].map(series);
+  return {
+    compute: samples.compute,
+    ...(libvirtMarker === undefined ? {} : { libvirtMarker }),
+    ...(libvirtActive === undefined ? {} : { libvirtActive }),
+    ...(fakeActive === undefined ? {} : { fakeActive }),
+    ...(libvirtMarker === undefined || fakeActive === undefined ? {} : { ratio: libvirtMarker.median / fakeActive.median }),
+    virtType: distinct(samples.virtTypes),
+    accelerator: distinct(samples.accelerators),
+    ...(samples.wallSeconds === undefined ? {} : { wallSeconds: samples.wallSeconds }),
+  };
+}
+
 export interface BenchReport {
   readonly date: string;
   readonly machine: { readonly cores: number; readonly memoryGiB: number; readonly cpu: string };
@@ -89,6 +151,8 @@ export interface BenchReport {
   readonly addsOnly?: boolean;
   readonly measurements: readonly (Measurement & Summary)[];
   readonly targets: readonly TargetResult[];
+  /** The real guest's boot beside the fake driver's create, when the run took it. */
+  readonly guestBoot?: GuestBootFigure;
   /** Labels of the measurements without a sample: the run stopped before them. */
   readonly notMeasured: readonly string[];
   /** Why the run stopped early, when it did: what it measured before is kept. */
@@ -102,9 +166,12 @@ export function buildReport(options: {
   addsOnly?: boolean;
   measurements: readonly Measurement[];
   targets: readonly Target[];
+  guestBoot?: GuestBootSamples;
   stoppedBy?: string;
 }): BenchReport {
   const measured = options.measurements.filter((measurement) => measurement.samples.length > 0);
+  const guestBoot = options.guestBoot === undefined ? undefined : summarizeGuestBoot(options.guestBoot);
+  const guestBootTaken = guestBoot?.ratio !== undefined;
   return {
     date: options.date.toISOString(),
     machine: options.machine,
@@ -112,7 +179,11 @@ export function buildReport(options: {
     ...(options.addsOnly ? { addsOnly: true } : {}),
     measurements: measured.map((measurement) => ({ ...measurement, ...summarize(measurement.samples) })),
     targets: evaluateTargets(options.measurements, options.targets),
-    notMeasured: options.measurements.filter((measurement) => measurement.samples.length === 0).map((measurement) => measurement.label),
+    ...(guestBoot === undefined ? {} : { guestBoot }),
+    notMeasured: [
+      ...options.measurements.filter((measurement) => measurement.samples.length === 0).map((measurement) => measurement.label),
+      ...(guestBootTaken ? [] : [guestBootLabel]),
+    ],
     ...(options.stoppedBy === undefined ? {} : { stoppedBy: options.stoppedBy }),
   };
 }
@@ -145,7 +216,40 @@ export function renderMarkdown(report: BenchReport): string {
         `| ${target.label}${target.paired ? " (*paired*)" : ""} | ${target.unit === "x" ? `${target.value.toFixed(2)}x` : `${seconds(target.value)} s`} | ${target.unit === "x" ? `${target.atMost}x` : `${target.atMost} s`} | ${target.met ? "yes" : "**no**"} |`,
     ),
     "",
+    ...(report.guestBoot === undefined ? [] : renderGuestBoot(report.guestBoot)),
     ...(report.notMeasured.length === 0 ? [] : [`Not measured: ${report.notMeasured.join("; ")}.`, ""]),
   ];
   return lines.join("\n");
+}
+
+/** The section of RESULTS.md for the guest boot figure: what was taken of it, how, and the ratio. */
+export function renderGuestBoot(figure: GuestBootFigure): string[] {
+  const rows: [string, Series | undefined][] = [
+    ["libvirt.LibvirtDriver: create request to the guest's console marker", figure.libvirtMarker],
+    ["libvirt.LibvirtDriver, the same boots: create request to ACTIVE", figure.libvirtActive],
+    ["fake.FakeDriver: create request to ACTIVE", figure.fakeActive],
+  ];
+  const taken = rows.filter((row): row is [string, Series] => row[1] !== undefined);
+  return [
+    "## A real guest's boot beside the fake driver's create",
+    "",
+    `One server at a time on ${figure.compute}, each created, timed and deleted, on one lab: first with libvirt.LibvirtDriver ` +
+      `(the test guest ran with virt_type ${figure.virtType}, accelerator ${figure.accelerator}), then with the stack switched to ` +
+      "fake.FakeDriver, same image and flavor. Times run from the create request, the client's start on the controller included.",
+    "",
+    "| measurement | median (s) | min | max | runs | samples, in order |",
+    "|---|---:|---:|---:|---:|---|",
+    ...taken.map(
+      ([label, entry]) =>
+        `| ${label} | ${seconds(entry.median)} | ${seconds(entry.min)} | ${seconds(entry.max)} | ${entry.runs} | ${entry.samples.map(seconds).join(", ")} |`,
+    ),
+    "",
+    ...(figure.ratio === undefined
+      ? []
+      : [`A real boot to its marker takes **${figure.ratio.toFixed(1)}x** the fake driver's create to ACTIVE (median over median).`]),
+    ...(figure.wallSeconds === undefined
+      ? []
+      : [`The figure took ${seconds(figure.wallSeconds)} s of the run, both driver switches (\`pulumi up\`) included.`]),
+    "",
+  ];
 }

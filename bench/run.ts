@@ -9,6 +9,8 @@
  * Quick mode (what CI runs): one run of each on labs of 1 and 2 computes whose hosts start from
  * the "packages installed" layers (lab/installedLayer.ts), so package installation is a no-op
  * in every figure: proves the script works end to end; its figures are not results.
+ * Last, on the lab left converged, a real guest's boot through libvirt beside the fake driver's
+ * create (5 of each, 2 in quick mode).
  * Needs root (the lab) and the bootstrapped engine (bin/pulumi).
  */
 import { execFile } from "child_process";
@@ -19,13 +21,17 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { pulumiOrThrow, runPulumi } from "../cli/pulumiCli";
 import { generatePassword } from "../cli/secrets";
+import { readStackConfig } from "../cli/stackConfigReader";
+import { bootGuest, createServerToActive } from "../cli/verifyBoot";
+import type { ComputeDriver } from "../config/types";
+import { ensureGuestImage, guestImageCacheDir } from "../guest";
 import type { LabSpec } from "../lab/config";
 import type { Inventory } from "../lab/inventory";
 import type { HostStart } from "../lab/installedLayer";
 import { inventoryEndpoint } from "../lab/inventory";
 import { LabContext, labContext, labDown, labUp } from "../lab/lab";
 import { installedServices, serviceCatalog, serviceIds, serviceRecord } from "../catalog/services";
-import { writeLabStack } from "../lab/stack";
+import { LabStackOptions, writeLabStack } from "../lab/stack";
 import { profileFor, rolePackages } from "../profiles/profiles";
 import { frameScript } from "../remote/script";
 import { closeAllConnections, runCommand, SshEndpoint } from "../remote/ssh";
@@ -34,10 +40,18 @@ import { databaseGrantsScript, passwordVariable } from "../steps/mariadb";
 import { installPackagesScript } from "../steps/packages";
 import { parseProcessCpu, readProcesses, readStalls, ticksPerSecond, topConsumers } from "./cpu";
 import { readCpuTimes, untilQuiet } from "./quiet";
-import { buildReport, Measurement, renderMarkdown, Target } from "./report";
+import { buildReport, GuestBootSamples, Measurement, renderMarkdown, Target } from "./report";
 
 const spec: LabSpec = { name: "bench", bridge: "nova-bench0", subnet: "10.245.0.0/24" };
 const profile = profileFor("debian-12", "zed");
+
+/**
+ * The compute driver of every deployment the figures compare: the installer's stacks and the
+ * guide baseline (its BENCH_COMPUTE_DRIVER) get this one value. The fake driver starts no
+ * libvirtd and boots nothing, so the figures time the installation, on computes many enough for
+ * two cores. The guest boot figure switches its lab to libvirt.LibvirtDriver and back itself.
+ */
+const computeDriver: ComputeDriver = "fake.FakeDriver";
 
 interface Options {
   readonly runs: number;
@@ -48,7 +62,14 @@ interface Options {
   readonly moreComputes: number;
   /** Only the adds and their floors, on a lab converged once first (its converge is not a figure). */
   readonly addsOnly: boolean;
+  /** Guests booted through libvirt, and servers created with the fake driver, for the guest boot figure. */
+  readonly guestBoots: number;
 }
+
+/** The guest boot figure's samples as they are taken. */
+type GuestBootRecord = {
+  -readonly [key in keyof GuestBootSamples]: GuestBootSamples[key] extends readonly (infer T)[] ? T[] : GuestBootSamples[key];
+};
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
@@ -219,7 +240,12 @@ class Bench {
     for (const [name, value] of Object.entries(passwords)) {
       await pulumiOrThrow(["config", "set", "--stack", this.stack, "--secret", "--path", "--raw", `passwords.${name}`], { stdin: value });
     }
-    await writeLabStack(this.stack, inventory, { hostilePasswords: false });
+    await writeLabStack(this.stack, inventory, this.stackOptions());
+  }
+
+  /** The settings the bench gives its stack: guide-style passwords and the baseline's compute driver, unless a figure says otherwise. */
+  stackOptions(options: LabStackOptions = {}): LabStackOptions {
+    return { hostilePasswords: false, computeDriver, ...options };
   }
 
   /** `pulumi up`, its output kept as `${logDir}/${label}.log` whether it succeeds or not. */
@@ -266,7 +292,7 @@ class Bench {
           execFile(
             "bash",
             [path.join(__dirname, "guide-baseline.sh"), inventoryFile],
-            { env: { ...process.env, BENCH_PASSWORDS_FILE: passwordsFile }, maxBuffer: 256 * 1024 * 1024 },
+            { env: { ...process.env, BENCH_PASSWORDS_FILE: passwordsFile, BENCH_COMPUTE_DRIVER: computeDriver }, maxBuffer: 256 * 1024 * 1024 },
             (error, _stdout, stderr) => (error ? reject(new Error(`guide baseline failed: ${stderr.slice(-3000)}`)) : resolve()),
           ),
         ),
@@ -383,7 +409,7 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
     );
     log(`${addLabel}: ${add.toFixed(1)} s; ${floorLabel} (${twin}, alongside): ${floor.toFixed(1)} s; ratio ${(add / floor).toFixed(2)}`);
     await this.keepComputeLog(addLabel, name);
-    await writeLabStack(this.stack, without(name, twin), { hostilePasswords: false });
+    await writeLabStack(this.stack, without(name, twin), this.stackOptions());
     await this.up(`${addLabel}-removed`);
     await closeAllConnections();
     this.inventory = await labUp(this.context, computes);
@@ -394,6 +420,47 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
     this.inventory = await labUp(this.context, computes);
     await this.writeStack();
     await this.up(`grow-to-${computes}`);
+  }
+
+  /**
+   * 7. A real guest's boot beside the fake driver's create, on the converged lab, one server at
+   * a time on its first compute. The stack switches to libvirt.LibvirtDriver with the test guest
+   * in Glance (`pulumi up`, not timed): `boots` guests, each created, timed to the marker on its
+   * serial console and deleted (cli/verifyBoot.ts). Then back to the fake driver (`pulumi up`):
+   * `boots` servers of the same image and flavor, each timed to ACTIVE and deleted. Same lab,
+   * same compute, same client path: only the driver differs. Each sample goes into `taken` as it
+   * is measured, so a failure keeps those before it.
+   */
+  async guestBoot(boots: number, taken: GuestBootRecord): Promise<void> {
+    const started = process.hrtime.bigint();
+    // Reused from the cache (built once, about half a minute).
+    const guestImage = await ensureGuestImage(guestImageCacheDir(process.env), (line) => log(line.trim()));
+    await writeLabStack(this.stack, this.inventory, this.stackOptions({ computeDriver: "libvirt.LibvirtDriver", guestImageDir: guestImage.dir }));
+    await this.up("guest-libvirt");
+    const config = await readStackConfig(this.stack, { passwords: "stand-in" });
+    const compute = config.computes[0];
+    taken.compute = compute.name;
+    await this.quiet();
+    for (let run = 1; run <= boots; run++) {
+      const boot = await bootGuest(config, compute, `bench-${process.pid}-${run}`);
+      taken.libvirtMarker.push(boot.markerSeconds);
+      taken.libvirtActive.push(boot.activeSeconds);
+      taken.virtTypes.push(boot.domainType);
+      taken.accelerators.push(boot.accelerator);
+      log(
+        `guest-boot-${run} on ${compute.name}: marker ${boot.markerSeconds.toFixed(1)} s, ACTIVE ${boot.activeSeconds.toFixed(1)} s (virt_type ${boot.domainType}, ${boot.accelerator})`,
+      );
+    }
+    await writeLabStack(this.stack, this.inventory, this.stackOptions({ computeDriver: "fake.FakeDriver" }));
+    await this.up("guest-fake");
+    await this.quiet();
+    for (let run = 1; run <= boots; run++) {
+      const { activeSeconds } = await createServerToActive(config, compute, `bench-${process.pid}-fake-${run}`);
+      taken.fakeActive.push(activeSeconds);
+      log(`fake-create-${run} on ${compute.name}: ACTIVE ${activeSeconds.toFixed(1)} s`);
+    }
+    taken.wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    log(`guest boot figure: ${taken.wallSeconds.toFixed(0)} s, both pulumi up included`);
   }
 
   async dispose(): Promise<void> {
@@ -408,12 +475,13 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** What a run measured, and why it stopped early when it did (what it measured before is kept). */
-async function measure(options: Options, logDir: string): Promise<{ measurements: Measurement[]; stoppedBy?: string }> {
+async function measure(options: Options, logDir: string): Promise<{ measurements: Measurement[]; guestBoot?: GuestBootSamples; stoppedBy?: string }> {
   const bench = new Bench(options.quick ? "installed" : "bare", logDir);
   const { runs, computes, moreComputes } = options;
   const samples = (id: string) => (all[id] ??= []);
   const all: Record<string, number[]> = {};
   let stoppedBy: string | undefined;
+  const guestBoot: GuestBootRecord = { compute: "", libvirtMarker: [], libvirtActive: [], fakeActive: [], virtTypes: [], accelerators: [] };
   // Each value was logged as it was measured.
   const record = (id: string, value: number) => samples(id).push(value);
   // Each add next to its own host's floor, in the same seconds: the pair's ratio is the figure.
@@ -445,6 +513,8 @@ async function measure(options: Options, logDir: string): Promise<{ measurements
       await bench.growTo(moreComputes);
       for (let run = 1; run <= runs; run++) record(`noop-${moreComputes}`, await bench.noop(`noop-${moreComputes}-${run}`));
       await addsWithTheirFloors(moreComputes);
+      // Last: it switches the lab's driver, which no other figure may see.
+      await bench.guestBoot(options.guestBoots, guestBoot);
     }
   } catch (error) {
     stoppedBy = messageOf(error);
@@ -492,7 +562,7 @@ async function measure(options: Options, logDir: string): Promise<{ measurements
       "apt/dpkg",
     ),
   ];
-  return { measurements, ...(stoppedBy === undefined ? {} : { stoppedBy }) };
+  return { measurements, ...(guestBoot.compute === "" ? {} : { guestBoot }), ...(stoppedBy === undefined ? {} : { stoppedBy }) };
 }
 
 function targets(options: Options): Target[] {
@@ -539,12 +609,15 @@ async function main(): Promise<void> {
     })
     .strict()
     .parseAsync();
-  const sizes = argv.quick ? { runs: 1, quick: true, computes: 1, moreComputes: 2 } : { runs: argv.runs, quick: false, computes: 2, moreComputes: 4 };
+  // Quick mode: 2 boots and 2 creates keep the guest boot figure within a few minutes of CI's time.
+  const sizes = argv.quick
+    ? { runs: 1, quick: true, computes: 1, moreComputes: 2, guestBoots: 2 }
+    : { runs: argv.runs, quick: false, computes: 2, moreComputes: 4, guestBoots: 5 };
   const options: Options = { ...sizes, addsOnly: argv.addsOnly };
   // This run's logs only: a sample is explained by its own run's output.
   const logDir = path.join(argv.out, "logs");
   fs.rmSync(logDir, { recursive: true, force: true });
-  const { measurements, stoppedBy } = await measure(options, logDir);
+  const { measurements, guestBoot, stoppedBy } = await measure(options, logDir);
   const report = buildReport({
     date: new Date(),
     machine: { cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), cpu: os.cpus()[0]?.model ?? "unknown" },
@@ -552,6 +625,7 @@ async function main(): Promise<void> {
     addsOnly: options.addsOnly,
     measurements,
     targets: targets(options),
+    guestBoot,
     stoppedBy,
   });
   fs.mkdirSync(argv.out, { recursive: true });

@@ -7,6 +7,7 @@ import { existsSync, renameSync } from "fs";
 import { join } from "path";
 import { projectRoot, pulumiOrThrow, runPulumi } from "../cli/pulumiCli";
 import { initSecrets } from "../cli/secrets";
+import type { ComputeDriver } from "../config/types";
 import type { Inventory } from "./inventory";
 
 /** Plain (not secret) settings of a lab stack, in `pulumi config --json` form. */
@@ -24,9 +25,6 @@ export function labStackSettings(
     "nova-installer:prerequisites": plain(true),
     // The lab hosts have no route out; they install from the image's pre-seeded package cache.
     "nova-installer:refreshPackageIndex": plain(false),
-    // The product default, libvirt.LibvirtDriver, runs real guests on the computes (KVM where this
-    // machine can, QEMU's emulation otherwise: lab/hypervisor.ts). fake.FakeDriver remains a
-    // setting of the stack (benchmarks of many computes).
     "nova-installer:flavors": plain([{ name: "m1.tiny", vcpus: 1, ramMb: 512, diskGb: 1 }]),
     // Debian's APIs start 8 to 16 uwsgi workers each, every one loading its application on its
     // first request: far too much for lab hosts sharing two cores.
@@ -34,6 +32,10 @@ export function labStackSettings(
     "nova-installer:hosts": plain(
       inventory.hosts.map((host) => ({ name: host.name, role: host.role, address: host.address, hostPublicKey: host.hostPublicKey })),
     ),
+    // Left out, the product default, libvirt.LibvirtDriver, runs real guests on the computes (KVM
+    // where this machine can, QEMU's emulation otherwise: lab/hypervisor.ts). The benchmark sets
+    // the driver its guide baseline uses.
+    ...(options.computeDriver !== undefined ? { "nova-installer:computeDriver": plain(options.computeDriver) } : {}),
     // Glance gets the test guest (what instances boot) instead of the placeholder image.
     ...(options.guestImageDir !== undefined ? { "nova-installer:guestImage": plain(options.guestImageDir) } : {}),
   };
@@ -44,6 +46,8 @@ export interface LabStackOptions {
   readonly hostilePasswords?: boolean;
   /** The guest image directory (`ensureGuestImage`) Glance is given. Default: none, the stack keeps what it had. */
   readonly guestImageDir?: string;
+  /** nova-installer:computeDriver. Default: none, the stack keeps what it had (never set: the product default, libvirt.LibvirtDriver). */
+  readonly computeDriver?: ComputeDriver;
 }
 
 /** Creates or updates the stack from the inventory; returns the passwords it generated. */

@@ -1,6 +1,6 @@
 /** The benchmark's arithmetic and report: medians, ratios of medians, targets, the Markdown table. */
 import { describe, expect, it } from "vitest";
-import { buildReport, evaluateTargets, pairedRatios, renderMarkdown, summarize } from "../../bench/report";
+import { buildReport, evaluateTargets, guestBootLabel, pairedRatios, renderMarkdown, summarize, summarizeGuestBoot } from "../../bench/report";
 
 /** The date and machine of every report built here. */
 const where = { date: new Date("2026-11-21T12:00:00Z"), machine: { cores: 2, memoryGiB: 24, cpu: "test cpu" } };
@@ -92,10 +92,85 @@ describe("bench results", () => {
     });
     expect(report.measurements.map((entry) => [entry.id, entry.median])).toEqual([["baseline", 700]]);
     expect(report.targets).toEqual([]);
-    expect(report.notMeasured).toEqual(["cold converge"]);
+    expect(report.notMeasured).toEqual(["cold converge", guestBootLabel]);
     const markdown = renderMarkdown(report);
     expect(markdown).toContain("**The run stopped early: pulumi up failed.**");
     expect(markdown).toContain("| the guide | 700 | 700 | 700 | 1 |  |");
-    expect(markdown).toContain("Not measured: cold converge.");
+    expect(markdown).toContain(`Not measured: cold converge; ${guestBootLabel}.`);
+  });
+});
+
+describe("bench results: a real guest's boot beside the fake driver's create", () => {
+  const taken = {
+    compute: "compute1",
+    libvirtMarker: [31.2, 18.4, 19.0, 17.8, 20.5],
+    libvirtActive: [9.1, 6.2, 6.0, 5.9, 6.4],
+    fakeActive: [5.1, 4.2, 4.6, 4.0, 4.4],
+    virtTypes: ["qemu", "qemu", "qemu", "qemu", "qemu"],
+    accelerators: ["tcg", "tcg", "tcg", "tcg", "tcg"],
+    wallSeconds: 241.7,
+  };
+
+  it("takes the medians of each series and the boot's median over the fake create's", () => {
+    const figure = summarizeGuestBoot(taken);
+    expect(figure.libvirtMarker).toMatchObject({ median: 19.0, min: 17.8, max: 31.2, runs: 5, samples: taken.libvirtMarker });
+    expect(figure.libvirtActive?.median).toBe(6.2);
+    expect(figure.fakeActive?.median).toBe(4.4);
+    expect(figure.ratio).toBeCloseTo(19.0 / 4.4);
+    expect([figure.virtType, figure.accelerator]).toEqual(["qemu", "tcg"]);
+  });
+
+  it("takes quick mode's two samples each as their mean, and names every accelerator seen", () => {
+    const figure = summarizeGuestBoot({
+      ...taken,
+      libvirtMarker: [30, 20],
+      libvirtActive: [8, 6],
+      fakeActive: [5, 4],
+      virtTypes: ["qemu", "kvm"],
+      accelerators: ["tcg", "kvm"],
+    });
+    expect(figure.ratio).toBeCloseTo(25 / 4.5);
+    expect([figure.virtType, figure.accelerator]).toEqual(["qemu, kvm", "tcg, kvm"]);
+  });
+
+  it("renders its section in RESULTS.md and keeps its samples in results.json", () => {
+    const report = buildReport({ ...where, mode: "full", measurements: [], targets: [], guestBoot: taken });
+    expect(report.notMeasured).toEqual([]);
+    expect(JSON.parse(JSON.stringify(report)).guestBoot.fakeActive.samples).toEqual(taken.fakeActive);
+    const markdown = renderMarkdown(report);
+    expect(markdown).toContain("## A real guest's boot beside the fake driver's create");
+    expect(markdown).toContain("on compute1");
+    expect(markdown).toContain("virt_type qemu, accelerator tcg");
+    expect(markdown).toContain(
+      "| libvirt.LibvirtDriver: create request to the guest's console marker | 19.0 | 17.8 | 31.2 | 5 | 31.2, 18.4, 19.0, 17.8, 20.5 |",
+    );
+    expect(markdown).toContain("| fake.FakeDriver: create request to ACTIVE | 4.4 | 4.0 | 5.1 | 5 | 5.1, 4.2, 4.6, 4.0, 4.4 |");
+    expect(markdown).toContain("**4.3x** the fake driver's create");
+    expect(markdown).toContain("The figure took 242 s of the run");
+  });
+
+  it("keeps the boots of a run that stopped before the fake driver's creates, and lists the figure as not measured", () => {
+    const report = buildReport({
+      ...where,
+      mode: "quick",
+      measurements: [],
+      targets: [],
+      guestBoot: {
+        ...taken,
+        libvirtMarker: [22.5],
+        libvirtActive: [7],
+        fakeActive: [],
+        virtTypes: ["qemu"],
+        accelerators: ["tcg"],
+        wallSeconds: undefined,
+      },
+      stoppedBy: "pulumi up failed",
+    });
+    expect(report.guestBoot?.ratio).toBeUndefined();
+    expect(report.notMeasured).toEqual([guestBootLabel]);
+    const markdown = renderMarkdown(report);
+    expect(markdown).toContain("| libvirt.LibvirtDriver: create request to the guest's console marker | 22.5 |");
+    expect(markdown).not.toContain("fake.FakeDriver: create request to ACTIVE |");
+    expect(markdown).not.toContain("The figure took");
   });
 });

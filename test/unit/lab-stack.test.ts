@@ -32,4 +32,13 @@ describe("labStackSettings", () => {
   it("leaves the key out when no guest image is given", () => {
     expect(Object.keys(labStackSettings(inventory))).not.toContain("nova-installer:guestImage");
   });
+
+  it("sets the compute driver it is given (the benchmark's), and otherwise leaves the product default", () => {
+    const settings = labStackSettings(inventory, { computeDriver: "fake.FakeDriver" });
+    expect(resolveStackConfig(withStandInPasswords(rawConfigFromPulumiJson(settings))).computeDriver).toBe("fake.FakeDriver");
+    expect(Object.keys(labStackSettings(inventory))).not.toContain("nova-installer:computeDriver");
+    expect(resolveStackConfig(withStandInPasswords(rawConfigFromPulumiJson(labStackSettings(inventory)))).computeDriver).toBe(
+      "libvirt.LibvirtDriver",
+    );
+  });
 });
