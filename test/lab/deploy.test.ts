@@ -5,9 +5,10 @@
  *   (Ctrl-C, then two crashes) and recovered -> no password anywhere (ps sampled on every host
  *   during the deploy, pulumi output, state export) -> the install guide's own checks -> a
  *   no-change `pulumi up` -> every step's script forced to run again (no duplicate) -> doctor,
- *   verify, preview-diff -> an instance booted and deleted -> a third compute added and removed
- *   -> a host whose sshd dies and a host whose key changed mid-deploy -> hosts rebooted ->
- *   `pulumi destroy` refused while data is protected, then allowed.
+ *   verify --boot (the test guest's console marker on each compute), preview-diff -> a real guest
+ *   through the libvirt driver's whole life cycle -> a third compute added and removed -> a host
+ *   whose sshd dies and a host whose key changed mid-deploy -> hosts rebooted (a compute's guest
+ *   runs again after it) -> `pulumi destroy` refused while data is protected, then allowed.
  *
  * Passwords are generated with every hostile character the stack allows.
  */
