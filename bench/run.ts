@@ -609,9 +609,10 @@ async function main(): Promise<void> {
     })
     .strict()
     .parseAsync();
-  // Quick mode: 2 boots and 2 creates keep the guest boot figure within a few minutes of CI's time.
+  // The guest boot figure takes 5 boots and 5 creates in both modes (about 4 minutes): a median of
+  // 5 is the figure the project reports, and CI's quick run reports it on every change.
   const sizes = argv.quick
-    ? { runs: 1, quick: true, computes: 1, moreComputes: 2, guestBoots: 2 }
+    ? { runs: 1, quick: true, computes: 1, moreComputes: 2, guestBoots: 5 }
     : { runs: argv.runs, quick: false, computes: 2, moreComputes: 4, guestBoots: 5 };
   const options: Options = { ...sizes, addsOnly: argv.addsOnly };
   // This run's logs only: a sample is explained by its own run's output.
