@@ -69,6 +69,7 @@ export function deployNova(settings: StackSettings, passwords: pulumi.Output<Clo
       host.name,
       new HostFacts(`${host.name}-facts`, {
         connection: target(host).connection,
+        profile: settings.profile,
         ...(host.role === "compute" ? { requirements: computeRequirements } : {}),
       }),
     ]),

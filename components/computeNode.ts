@@ -11,7 +11,7 @@ import type { ComputeDriver, VirtType } from "../config/types";
 import { shellQuote } from "../lib/shell";
 import type { PlannedService } from "../plan/hostPlan";
 import { RemoteScript } from "../remote/remoteScript";
-import { removeComputeScript } from "../steps/compute";
+import { computeIdentityScript, parseComputeIdentity, removeComputeScript, writeComputeIdentityScript } from "../steps/compute";
 import { virtTypeFor } from "../steps/virtualization";
 import { adminPasswordVariable } from "../steps/keystone";
 import type { Facts } from "./hostFacts";
@@ -67,8 +67,45 @@ export class ComputeNode extends pulumi.ComponentResource {
       { parent: this, dependsOn: args.controlPlane },
     );
 
+    const identity = service.platform.identityFile !== undefined ? this.identity(name, args, service.platform.identityFile, packages) : [];
     const units = args.computeDriver === "libvirt.LibvirtDriver" ? [host.profile.hypervisorUnit, ...service.units] : service.units;
-    this.running = startServices(`${name}-services`, host, units, { stopOnDelete: true }, { parent: this, dependsOn: [...files, membership] });
+    this.running = startServices(
+      `${name}-services`,
+      host,
+      units,
+      { stopOnDelete: true },
+      { parent: this, dependsOn: [...files, membership, ...identity] },
+    );
     this.registerOutputs({ virtType: this.virtType });
+  }
+
+  /**
+   * The node's identity (Nova 2023.1+): its UUID in the cloud, looked up on the controller (a new
+   * one for a new node), written into the identity file before nova-compute first starts. The
+   * lookup runs again when the host's key changes (a rebuilt host, trusted anew), so a host
+   * rebuilt from scratch takes over its record instead of making a second one.
+   */
+  private identity(name: string, args: ComputeNodeArgs, file: string, packages: RemoteScript): RemoteScript[] {
+    const hostName = args.host.connection.hostName;
+    const lookup = new RemoteScript(
+      `${name}-identity`,
+      {
+        connection: args.controller.connection,
+        description: `compute node identity of ${hostName}`,
+        create: computeIdentityScript(hostName),
+        triggers: [args.host.connection.hostPublicKey],
+      },
+      { parent: this, dependsOn: args.controlPlane },
+    );
+    const write = new RemoteScript(
+      `${name}-identity-file`,
+      {
+        connection: args.host.connection,
+        description: `write ${file}`,
+        create: lookup.stdout.apply((stdout) => writeComputeIdentityScript(file, parseComputeIdentity(stdout))),
+      },
+      { parent: this, dependsOn: [packages] },
+    );
+    return [write];
   }
 }

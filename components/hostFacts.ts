@@ -5,6 +5,8 @@
  * stack's settings fails here, before any step touches it.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { shellQuote } from "../lib/shell";
+import { OsProfile, novaMajorVersions, osReleaseIdentities } from "../profiles/profiles";
 import { RemoteScript } from "../remote/remoteScript";
 import type { SshEndpoint } from "../remote/ssh";
 import {
@@ -18,6 +20,8 @@ import {
 export interface HostFactsArgs {
   /** How to reach the host. */
   readonly connection: pulumi.Input<SshEndpoint>;
+  /** The stack's profile: the host must run its operating system, and no other release's Nova. */
+  readonly profile: OsProfile;
   /** What the host must offer (computes: what the driver and virt_type need); default nothing. */
   readonly requirements?: VirtualizationRequirements;
 }
@@ -34,11 +38,35 @@ export interface Facts extends VirtualizationFacts {
 const noRequirements: VirtualizationRequirements = { kvm: false, tun: false };
 
 /**
- * Prints the facts as one JSON line (POSIX sh and coreutils only, so it runs on any family),
- * then fails when the host's own name does not resolve (package scripts, Debian's nova-common,
- * and services break later in far less clear ways) or when it cannot meet `requirements`.
+ * Fails unless the host runs the profile's operating system (/etc/os-release) and has no Nova of
+ * another release installed (a Debian 12 host given OpenStack backports, a host left from an
+ * older deployment): the message names the host, the profile and what the host runs.
  */
-export function hostFactsScript(requirements: VirtualizationRequirements = noRequirements): string {
+export function profileCheckLines(profile: OsProfile): string[] {
+  const key = `${profile.operatingSystem}/${profile.release}`;
+  const expected = osReleaseIdentities[profile.operatingSystem];
+  const settings = "nova-installer:operatingSystem and nova-installer:openstackRelease";
+  const fail = (message: string) => `{ echo "$(hostname): ${message}" >&2; exit 1; }`;
+  const major = novaMajorVersions[profile.release];
+  return [
+    `[ "$ID" = ${shellQuote(expected.id)} ] && [ "\${VERSION_ID:-}" = ${shellQuote(expected.versionId)} ] || ${fail(
+      `the stack's profile is ${key} (${settings}), which needs ID=${expected.id} VERSION_ID=${expected.versionId} in /etc/os-release; this host runs ID=$ID VERSION_ID=\${VERSION_ID:-} (\${PRETTY_NAME:-}). Set the profile of the system it runs, or reinstall it with ${profile.operatingSystem}; nothing was installed`,
+    )}`,
+    `nova_installed=$(${profile.installedNovaQuery}) || nova_installed=""`,
+    "nova_major=${nova_installed#*:}; nova_major=${nova_major%%.*}",
+    `[ -z "$nova_installed" ] || [ "$nova_major" = ${major} ] || ${fail(
+      `the stack's profile is ${key} (${settings}), whose Nova is ${major}.x, but Nova $nova_installed of another release is installed here. Set the profile of the release it runs, or remove it; nothing was installed`,
+    )}`,
+  ];
+}
+
+/**
+ * Prints the facts as one JSON line (POSIX sh and coreutils only, so it runs on any family),
+ * then fails when the host runs another system or release than the profile's, when its own name
+ * does not resolve (package scripts, Debian's nova-common, and services break later in far less
+ * clear ways) or when it cannot meet `requirements`.
+ */
+export function hostFactsScript(profile: OsProfile, requirements: VirtualizationRequirements = noRequirements): string {
   return [
     ". /etc/os-release",
     ...virtualizationProbeLines(),
@@ -46,6 +74,7 @@ export function hostFactsScript(requirements: VirtualizationRequirements = noReq
     'if getent hosts "$name" >/dev/null; then resolves=true; else resolves=false; fi',
     `printf '{"osId":"%s","osVersionId":"%s","hostname":"%s",${virtualizationJson.format},"hostnameResolves":%s}\\n' \\`,
     `  "$ID" "\${VERSION_ID:-}" "$name" ${virtualizationJson.arguments} "$resolves"`,
+    ...profileCheckLines(profile),
     `[ "$resolves" = true ] || { echo "the hostname $name does not resolve on this host: add it to /etc/hosts or DNS" >&2; exit 1; }`,
     ...requirementCheckLines(requirements),
   ].join("\n");
@@ -77,7 +106,7 @@ export class HostFacts extends pulumi.ComponentResource {
     super("nova-installer:host:HostFacts", name, {}, opts);
     const probe = new RemoteScript(
       `${name}-probe`,
-      { connection: args.connection, description: "read host facts", create: hostFactsScript(args.requirements) },
+      { connection: args.connection, description: "read host facts", create: hostFactsScript(args.profile, args.requirements) },
       { parent: this },
     );
     this.facts = probe.stdout.apply(parseHostFacts);

@@ -14,7 +14,6 @@
 import { createHash } from "crypto";
 import * as path from "path";
 import { labCacheDir } from "../lab/paths";
-import { imageSuite } from "../lab/image-recipe";
 import { manifestFile } from "./manifest";
 
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -25,8 +24,11 @@ type Environment = Readonly<Record<string, string | undefined>>;
  */
 export const guestRecipeVersion = 2;
 
-/** The Debian release the packages come from: the lab hosts' release. */
-export const guestSuite: string = imageSuite;
+/**
+ * The Debian release the kernel and busybox come from. The guest is only a kernel and an
+ * initramfs, so it does not follow the lab profile: the same guest boots on every lab profile.
+ */
+export const guestSuite = "bookworm";
 
 /**
  * The kernel's metapackage. It holds no kernel, only a dependency on the real package

@@ -8,9 +8,11 @@ import { runPulumi } from "../cli/pulumiCli";
 import { ensureGuestImage, guestImageCacheDir } from "../guest";
 import { withConnection } from "../remote/ssh";
 import { LabSpec, defaultComputeCount, defaultLabSpec, validateLabSpec } from "./config";
+import { defaultLabProfile, labProfileFor, labProfiles } from "./image-recipe";
 import { ensureImage, pruneImages } from "./image";
 import { inventoryEndpoint, readInventory } from "./inventory";
-import { LabContext, labContext, labDown, labStatus, labUp, rebootHost } from "./lab";
+import { fingerprint, publicKeyBlob } from "../lib/sshKeys";
+import { LabContext, labContext, labDown, labStatus, labUp, rebootHost, rebuildHost } from "./lab";
 import { labLayout } from "./paths";
 import { writeLabStack } from "./stack";
 
@@ -18,11 +20,12 @@ interface LabOptions {
   readonly name: string;
   readonly bridge: string;
   readonly subnet: string;
+  readonly profile: string;
 }
 
 function contextFrom(options: LabOptions & { installed?: boolean }): LabContext {
   const spec: LabSpec = validateLabSpec({ name: options.name, bridge: options.bridge, subnet: options.subnet });
-  return labContext({ spec, hostStart: options.installed === true ? "installed" : "bare" });
+  return labContext({ spec, hostStart: options.installed === true ? "installed" : "bare", profile: labProfileFor(options.profile) });
 }
 
 const installedOption = {
@@ -62,9 +65,9 @@ const deployCommand: CommandModule<LabOptions, LabOptions & { computes: number; 
     // Built (about half a minute, once) or reused before the hosts start: a failed build costs no lab.
     const guestImage = await ensureGuestImage(guestImageCacheDir(process.env), context.write);
     const inventory = await labUp(context, options.computes);
-    const generated = await writeLabStack(options.stack, inventory, { guestImageDir: guestImage.dir });
+    const generated = await writeLabStack(options.stack, inventory, { guestImageDir: guestImage.dir, profile: context.profile });
     process.stdout.write(
-      `[deploy] stack ${options.stack}: ${inventory.hosts.length} hosts` +
+      `[deploy] stack ${options.stack}: ${inventory.hosts.length} hosts (${options.profile})` +
         (generated.length > 0 ? `, generated passwords ${generated.join(", ")}` : "") +
         "\n",
     );
@@ -157,9 +160,25 @@ const rebootCommand: CommandModule<LabOptions, LabOptions & { host: string }> = 
   },
 };
 
+const rebuildCommand: CommandModule<LabOptions, LabOptions & { host: string }> = {
+  command: "rebuild <host>",
+  describe:
+    "Rebuild a lab host from scratch, as a reinstalled machine: same name and address, a new root from the image, a new host key (printed, to trust with hosts trust)",
+  builder: (args) => args.positional("host", { type: "string", demandOption: true, describe: "Host name: controller, compute1, ..." }),
+  handler: async (options) => {
+    const inventory = await rebuildHost(contextFrom(options), options.host);
+    const entry = inventory.hosts.find((host) => host.name === options.host);
+    if (entry !== undefined) {
+      const presented = fingerprint(publicKeyBlob(entry.hostPublicKey));
+      process.stdout.write(`${options.host} presents a new host key ${presented}; in a deployed stack, trust it and run pulumi up:\n`);
+      process.stdout.write(`  bin/nova-installer hosts trust ${options.host} --stack STACK --fingerprint ${presented}\n`);
+    }
+  },
+};
+
 const imageCommand: CommandModule<LabOptions, LabOptions & { prune: boolean }> = {
   command: "image",
-  describe: "Build the lab image if it is not cached yet, and print its root directory",
+  describe: "Build the lab image of --profile if it is not cached yet, and print its root directory",
   builder: (args) =>
     args.option("prune", {
       type: "boolean",
@@ -167,8 +186,8 @@ const imageCommand: CommandModule<LabOptions, LabOptions & { prune: boolean }> =
       describe: "Also delete cached images of older inputs (except those a running lab uses)",
     }),
   handler: async (options) => {
-    const context = labContext();
-    const image = await ensureImage(context.cacheDir, context.write);
+    const context = contextFrom(options);
+    const image = await ensureImage(context.cacheDir, context.profile, context.write);
     if (options.prune) {
       const { removed, inUse } = await pruneImages(context.cacheDir, image.key);
       for (const key of removed) context.write(`[image] removed ${key}`);
@@ -190,12 +209,19 @@ export const labCommand: CommandModule = {
       })
       .option("bridge", { type: "string", default: defaultLabSpec.bridge, describe: "Linux bridge the hosts join" })
       .option("subnet", { type: "string", default: defaultLabSpec.subnet, describe: "IPv4 /24 of the bridge (.1) and hosts (.10 and up)" })
+      .option("profile", {
+        type: "string",
+        default: defaultLabProfile,
+        choices: labProfiles,
+        describe: "What the hosts run (operatingSystem/openstackRelease): the image's Debian release and the stack's profile",
+      })
       .command(upCommand as unknown as CommandModule)
       .command(deployCommand as unknown as CommandModule)
       .command(downCommand as unknown as CommandModule)
       .command(statusCommand as unknown as CommandModule)
       .command(sshCommand as unknown as CommandModule)
       .command(rebootCommand as unknown as CommandModule)
+      .command(rebuildCommand as unknown as CommandModule)
       .command(imageCommand as unknown as CommandModule)
       .demandCommand(1, "give a lab command; see nova-installer lab --help")
       .epilog(

@@ -3,7 +3,6 @@
  * writes them into the host's overlay layer (keys are generated separately, see keys.ts).
  */
 import { LabAccelerator, labComputeEntries } from "./hypervisor";
-import { labProfile } from "./image-recipe";
 import { LabHost, renderEtcHosts, renderNetworkdConfig } from "./network";
 
 export type LayerEntry =
@@ -69,6 +68,8 @@ export interface HostLayerInput {
   readonly machineId: string | undefined;
   /** How the lab's guests run: computes get their lab-only hypervisor files from it. */
   readonly accelerator: LabAccelerator;
+  /** The lab profile's hypervisor daemon (`OsProfile.hypervisorUnit`). */
+  readonly hypervisorUnit: string;
 }
 
 /** Everything written into a host's layer, in the order it must be written (directories first). */
@@ -93,6 +94,6 @@ export function hostLayerEntries(input: HostLayerInput): LayerEntry[] {
     file("/etc/systemd/journald.conf.d/nova-lab.conf", renderJournaldConfig()),
     { kind: "directory", path: "/root/.ssh", mode: 0o700 },
     file("/root/.ssh/authorized_keys", `${input.authorizedKey.trim()}\n`, 0o600),
-    ...(host.role === "compute" ? labComputeEntries(input.accelerator, labProfile.hypervisorUnit) : []),
+    ...(host.role === "compute" ? labComputeEntries(input.accelerator, input.hypervisorUnit) : []),
   ];
 }

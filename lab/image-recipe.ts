@@ -5,7 +5,7 @@
  * hand: when a profile gains a package, the image key changes and the image is rebuilt.
  */
 import { createHash } from "crypto";
-import { OsProfile, allPackages, packageSets, profileFor } from "../profiles/profiles";
+import { OsProfile, ProfileKey, allPackages, osReleaseIdentities, packageSets, profileFor, supportedProfiles } from "../profiles/profiles";
 
 /**
  * Bump when the build steps in image.ts change in a way the other inputs do not capture, so
@@ -13,10 +13,45 @@ import { OsProfile, allPackages, packageSets, profileFor } from "../profiles/pro
  */
 const imageRecipeVersion = 1;
 
-/** The profile the lab hosts run: the hosts are Debian 12, which ships OpenStack Zed. */
-export const labProfile: OsProfile = profileFor("debian-12", "zed");
+/** The profile `lab up` and `lab deploy` use without `--profile`: the current Debian and the OpenStack it ships. */
+export const defaultLabProfile: ProfileKey = "debian-13/epoxy";
 
-export const imageSuite = "bookworm";
+/** Profiles the lab can run: those of a Debian release (the hosts are debootstrapped from Debian's archive). */
+export const labProfiles: readonly ProfileKey[] = supportedProfiles.filter((key) => debianSuite(profileFor(...splitProfileKey(key))) !== undefined);
+
+function splitProfileKey(key: string): [string, string] {
+  const [operatingSystem = "", release = ""] = key.split("/");
+  return [operatingSystem, release];
+}
+
+function debianSuite(profile: OsProfile): string | undefined {
+  return profile.packageManager === "apt-get" ? osReleaseIdentities[profile.operatingSystem].codename : undefined;
+}
+
+/**
+ * The profile of a lab, from its key ("debian-13/epoxy").
+ * @throws Error naming `--profile`, the value and the profiles the lab can run.
+ */
+export function labProfileFor(key: string): OsProfile {
+  if (!labProfiles.includes(key as ProfileKey)) {
+    throw new Error(`--profile ${key} is not one the lab can run: expected one of ${labProfiles.join(", ")} (the lab's hosts are Debian)`);
+  }
+  return profileFor(...splitProfileKey(key));
+}
+
+/** The profile's key, "debian-13/epoxy". */
+export function profileKeyOf(profile: OsProfile): ProfileKey {
+  return `${profile.operatingSystem}/${profile.release}`;
+}
+
+/** The Debian suite a lab profile's hosts are built from ("trixie"). */
+export function imageSuite(profile: OsProfile): string {
+  const suite = debianSuite(profile);
+  if (suite === undefined)
+    throw new Error(`the lab cannot build hosts for ${profileKeyOf(profile)}: only Debian profiles (${labProfiles.join(", ")})`);
+  return suite;
+}
+
 export const imageMirror = "http://deb.debian.org/debian";
 export const imageSecurityMirror = "http://deb.debian.org/debian-security";
 
@@ -57,7 +92,7 @@ export interface PackageGroup {
  * dependency ("a | b") differently for a set alone than for the union; the extra runs cost
  * seconds and make sure any such choice is in the cache too.
  */
-export function packageGroups(profile: OsProfile = labProfile): PackageGroup[] {
+export function packageGroups(profile: OsProfile): PackageGroup[] {
   const sets = Object.entries(packageSets(profile));
   return [
     { name: "all", packages: [...new Set([...allPackages(profile), ...labExtraPackages])].sort() },
@@ -76,10 +111,10 @@ export interface ImageInputs {
   readonly packageGroups: readonly PackageGroup[];
 }
 
-export function imageInputs(profile: OsProfile = labProfile): ImageInputs {
+export function imageInputs(profile: OsProfile): ImageInputs {
   return {
     recipeVersion: imageRecipeVersion,
-    suite: imageSuite,
+    suite: imageSuite(profile),
     mirror: imageMirror,
     securityMirror: imageSecurityMirror,
     debootstrapIncludes: [...debootstrapIncludes].sort(),

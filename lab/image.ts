@@ -1,7 +1,7 @@
 /**
  * Builds the lab image once per set of inputs and caches it outside the repo.
  *
- * The image is a Debian 12 minbase root with systemd and sshd whose apt cache already holds
+ * The image is a Debian minbase root (the lab profile's release) with systemd and sshd whose apt cache already holds
  * every package the installer installs, so hosts without a route out can still `apt-get install`.
  * A build happens in a temporary directory that is renamed into place as the last step: an
  * interrupted build never looks complete, and a later run deletes its leftovers.
@@ -9,7 +9,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { run } from "./exec";
-import { ImageInputs, debootstrapIncludes, imageInputs, imageKey, imageMirror, imageSecurityMirror, imageSuite } from "./image-recipe";
+import type { OsProfile } from "../profiles/profiles";
+import { ImageInputs, debootstrapIncludes, imageInputs, imageKey, imageMirror, imageSecurityMirror } from "./image-recipe";
 import { overlayLowerDirs, removeTree } from "./mounts";
 import { Progress, Writer } from "./progress";
 
@@ -36,15 +37,15 @@ export function imagePaths(cacheDir: string, key: string): { dir: string; rootfs
 }
 
 /** The cached image for the current inputs, if it was built. */
-function findImage(cacheDir: string, inputs: ImageInputs = imageInputs()): LabImage | undefined {
+function findImage(cacheDir: string, inputs: ImageInputs): LabImage | undefined {
   const key = imageKey(inputs);
   const paths = imagePaths(cacheDir, key);
   return fs.existsSync(paths.record) ? { key, rootfs: paths.rootfs } : undefined;
 }
 
-/** Returns the cached image for the current inputs, building it first when missing. */
-export async function ensureImage(cacheDir: string, write: Writer): Promise<LabImage> {
-  const inputs = imageInputs();
+/** Returns the cached image of the profile's current inputs, building it first when missing. */
+export async function ensureImage(cacheDir: string, profile: OsProfile, write: Writer): Promise<LabImage> {
+  const inputs = imageInputs(profile);
   const existing = findImage(cacheDir, inputs);
   if (existing !== undefined) return existing;
   fs.mkdirSync(cacheDir, { recursive: true });
@@ -77,9 +78,9 @@ async function buildImage(cacheDir: string, inputs: ImageInputs, key: string, wr
   const chroot = (args: readonly string[]) => run("chroot", [rootfs, ...args], { logFile: log, env: chrootEnvironment });
 
   await timed("debootstrap", () =>
-    run("debootstrap", ["--variant=minbase", `--include=${debootstrapIncludes.join(",")}`, imageSuite, rootfs, imageMirror], { logFile: log }),
+    run("debootstrap", ["--variant=minbase", `--include=${debootstrapIncludes.join(",")}`, inputs.suite, rootfs, imageMirror], { logFile: log }),
   );
-  prepareApt(rootfs);
+  prepareApt(rootfs, inputs.suite);
   await run("mount", ["-t", "proc", "proc", path.join(rootfs, "proc")]);
   try {
     await timed("apt update and upgrade", async () => {
@@ -114,16 +115,13 @@ export const chrootEnvironment: NodeJS.ProcessEnv = {
 };
 
 /** apt sources and settings for the build and for the hosts that boot from the image. */
-function prepareApt(rootfs: string): void {
+function prepareApt(rootfs: string, suite: string): void {
   const etc = path.join(rootfs, "etc");
   fs.writeFileSync(
     path.join(etc, "apt/sources.list"),
-    [
-      `deb ${imageMirror} ${imageSuite} main`,
-      `deb ${imageMirror} ${imageSuite}-updates main`,
-      `deb ${imageSecurityMirror} ${imageSuite}-security main`,
-      "",
-    ].join("\n"),
+    [`deb ${imageMirror} ${suite} main`, `deb ${imageMirror} ${suite}-updates main`, `deb ${imageSecurityMirror} ${suite}-security main`, ""].join(
+      "\n",
+    ),
   );
   // apt-get keeps downloaded packages by default; `apt` and some images' docker-clean hook
   // do not. The cache is the hosts' only package source, so nothing may delete from it.

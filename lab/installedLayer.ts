@@ -14,10 +14,9 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { rolePackages } from "../profiles/profiles";
+import { OsProfile, rolePackages } from "../profiles/profiles";
 import { run } from "./exec";
 import { LabImage, acquireBuildLock, chrootEnvironment, denyServiceStarts, finishImage, imagePaths, removeAbandonedBuilds } from "./image";
-import { labProfile } from "./image-recipe";
 import type { HostRole } from "./network";
 import { removeTree } from "./mounts";
 import { Progress, Writer } from "./progress";
@@ -43,8 +42,8 @@ function layersDir(cacheDir: string, image: LabImage): string {
 }
 
 /** The layer's upper directory (an overlay lower directory for the hosts), built when missing. */
-export async function ensureInstalledLayer(cacheDir: string, image: LabImage, role: HostRole, write: Writer): Promise<string> {
-  const packages = rolePackages(labProfile, role);
+export async function ensureInstalledLayer(cacheDir: string, image: LabImage, profile: OsProfile, role: HostRole, write: Writer): Promise<string> {
+  const packages = rolePackages(profile, role);
   const key = installedLayerKey(role, packages);
   const dir = layersDir(cacheDir, image);
   const final = path.join(dir, key);

@@ -19,7 +19,8 @@ import { hostLayerEntries } from "./host-files";
 import { describeLabAccelerator, detectLabAccelerator } from "./hypervisor";
 import { ensureImage, imagePaths } from "./image";
 import { HostStart, ensureInstalledLayer } from "./installedLayer";
-import { imageInputs, imageKey } from "./image-recipe";
+import type { OsProfile, ProfileKey } from "../profiles/profiles";
+import { defaultLabProfile, imageInputs, imageKey, labProfileFor, profileKeyOf } from "./image-recipe";
 import { Inventory, buildInventory, inventoryEndpoint, readInventory, renderInventory } from "./inventory";
 import { ensureClientKey, ensureHostKey } from "./keys";
 import { isLayerMounted, mountLayer, writeLayerEntries } from "./layer";
@@ -39,6 +40,8 @@ export interface LabContext {
   readonly write: Writer;
   /** What hosts new to the lab start from: the bare image (default) or their role's packages installed. */
   readonly hostStart: HostStart;
+  /** What the hosts run: the Debian release of the image and the OpenStack it ships. */
+  readonly profile: OsProfile;
 }
 
 /** A context from the environment (NOVA_INSTALLER_STATE, NOVA_INSTALLER_CACHE, ...). */
@@ -49,6 +52,7 @@ export function labContext(overrides: Partial<LabContext> = {}): LabContext {
     cacheDir: labCacheDir(process.env),
     write: (line) => void process.stdout.write(`${line}\n`),
     hostStart: "bare",
+    profile: labProfileFor(defaultLabProfile),
     ...overrides,
   };
 }
@@ -60,6 +64,8 @@ interface LabRecord {
   readonly subnet: string;
   readonly imageKey: string;
   readonly imageRootfs: string;
+  /** The profile the hosts were built for (absent in labs started before the lab had profiles: debian-12/zed). */
+  readonly profile?: ProfileKey;
 }
 
 function readLabRecord(layout: LabLayout): LabRecord | undefined {
@@ -101,7 +107,14 @@ export async function labUp(context: LabContext, computes: number): Promise<Inve
   fs.mkdirSync(layout.hostsDir, { recursive: true });
 
   const image = await labImage(context, layout);
-  const record: LabRecord = { name: spec.name, bridge: spec.bridge, subnet: spec.subnet, imageKey: image.key, imageRootfs: image.rootfs };
+  const record: LabRecord = {
+    name: spec.name,
+    bridge: spec.bridge,
+    subnet: spec.subnet,
+    imageKey: image.key,
+    imageRootfs: image.rootfs,
+    profile: profileKeyOf(context.profile),
+  };
   writeIfChanged(layout.labRecord, `${JSON.stringify(record, null, 2)}\n`);
   const clientKey = await ensureClientKey(layout.privateKey, `nova-installer-lab-${spec.name}`);
   await ensureBridge(spec);
@@ -113,7 +126,7 @@ export async function labUp(context: LabContext, computes: number): Promise<Inve
   }
 
   // Layers first: a build must not compete with hosts booting.
-  const installed = async (role: HostRole) => [await ensureInstalledLayer(context.cacheDir, image, role, write), image.rootfs];
+  const installed = async (role: HostRole) => [await ensureInstalledLayer(context.cacheDir, image, context.profile, role, write), image.rootfs];
   const lowerDirs: Record<HostRole, string[]> =
     context.hostStart === "installed"
       ? { controller: await installed("controller"), compute: await installed("compute") }
@@ -141,6 +154,7 @@ export async function labUp(context: LabContext, computes: number): Promise<Inve
         authorizedKey: clientKey.publicKey,
         machineId: hasMachineId(paths) ? undefined : randomBytes(16).toString("hex"),
         accelerator,
+        hypervisorUnit: context.profile.hypervisorUnit,
       }),
     );
     if (!running) {
@@ -180,16 +194,22 @@ async function labImage(context: LabContext, layout: LabLayout): Promise<{ key: 
     );
   }
   if (record !== undefined && hostNamesInState(layout).length > 0) {
+    const running = record.profile ?? "debian-12/zed";
+    if (running !== profileKeyOf(context.profile)) {
+      throw new Error(
+        `lab "${record.name}" runs ${running} hosts, not ${profileKeyOf(context.profile)}: run "lab down" first, or give --profile ${running}`,
+      );
+    }
     if (!fs.existsSync(imagePaths(context.cacheDir, record.imageKey).record)) {
       throw new Error(`lab "${record.name}" runs on image ${record.imageKey}, which is no longer cached: run "lab down" and "lab up" again`);
     }
-    const current = imageKey(imageInputs());
+    const current = imageKey(imageInputs(context.profile));
     if (current !== record.imageKey) {
       context.write(`[lab] note: the image inputs changed (${record.imageKey} -> ${current}); "lab down" then "lab up" to use the new image`);
     }
     return { key: record.imageKey, rootfs: record.imageRootfs };
   }
-  return ensureImage(context.cacheDir, context.write);
+  return ensureImage(context.cacheDir, context.profile, context.write);
 }
 
 /** How long a booting host may take to answer ssh (`lab up`, `lab reboot`). */
@@ -250,6 +270,21 @@ export async function rebootHost(context: LabContext, name: string): Promise<voi
   await startMachine(host, context.spec, paths);
   await waitForHost(paths, host, endpoint);
   context.write(`${name.padEnd(12)} rebooted in ${seconds(Date.now() - started)}`);
+}
+
+/**
+ * Rebuilds one host from scratch, as a machine reinstalled under the same name and address: it
+ * is stopped, its layer (and with it its host key, machine id and everything installed) deleted,
+ * and it boots again from the image (or its role's installed layer) with a new key. The other
+ * hosts keep running. Returns the new inventory (the host's new public key in it).
+ */
+export async function rebuildHost(context: LabContext, name: string): Promise<Inventory> {
+  const { host } = runningHost(context, name);
+  const layout = labLayout(context.stateDir);
+  const computes = readInventory(layout.inventory).hosts.length - 1;
+  await removeHost(layout, host);
+  context.write(`${name.padEnd(12)} removed, to boot again from scratch`);
+  return labUp(context, computes);
 }
 
 async function removeHost(layout: LabLayout, host: LabHost): Promise<void> {

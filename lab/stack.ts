@@ -8,6 +8,8 @@ import { join } from "path";
 import { projectRoot, pulumiOrThrow, runPulumi } from "../cli/pulumiCli";
 import { initSecrets } from "../cli/secrets";
 import type { ComputeDriver } from "../config/types";
+import type { OsProfile } from "../profiles/profiles";
+import { defaultLabProfile, labProfileFor } from "./image-recipe";
 import type { Inventory } from "./inventory";
 
 /** Plain (not secret) settings of a lab stack, in `pulumi config --json` form. */
@@ -17,9 +19,10 @@ export function labStackSettings(
 ): Record<string, { value: string; objectValue?: unknown; secret: false }> {
   const plain = (value: unknown) =>
     typeof value === "string" ? { value, secret: false as const } : { value: JSON.stringify(value), objectValue: value, secret: false as const };
+  const profile = options.profile ?? labProfileFor(defaultLabProfile);
   return {
-    "nova-installer:operatingSystem": plain("debian-12"),
-    "nova-installer:openstackRelease": plain("zed"),
+    "nova-installer:operatingSystem": plain(profile.operatingSystem),
+    "nova-installer:openstackRelease": plain(profile.release),
     "nova-installer:sshUser": plain(inventory.sshUser),
     "nova-installer:sshPrivateKeyPath": plain(inventory.privateKeyPath),
     "nova-installer:prerequisites": plain(true),
@@ -42,6 +45,8 @@ export function labStackSettings(
 }
 
 export interface LabStackOptions {
+  /** The lab's profile (`LabContext.profile`): the hosts' operating system and release. Default debian-13/epoxy. */
+  readonly profile?: OsProfile;
   /** Generate passwords with every hostile character in them (default true: the lab proves they work). */
   readonly hostilePasswords?: boolean;
   /** The guest image directory (`ensureGuestImage`) Glance is given. Default: none, the stack keeps what it had. */

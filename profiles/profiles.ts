@@ -12,10 +12,10 @@ import type { RabbitPasswordMethod } from "../steps/rabbitmq";
 import { neutronPreloadSetup } from "./neutronPreload";
 
 /** Operating systems the installer knows. */
-export type OperatingSystem = "debian-12" | "centos-7" | "centos-stream-9";
+export type OperatingSystem = "debian-12" | "debian-13" | "centos-7" | "centos-stream-9";
 
 /** OpenStack releases the installer knows, by code name. */
-export type OpenStackRelease = "queens" | "rocky" | "zed" | "caracal";
+export type OpenStackRelease = "queens" | "rocky" | "zed" | "caracal" | "epoxy";
 
 export type PackageManager = "apt-get" | "yum" | "dnf";
 
@@ -55,6 +55,12 @@ export interface ServicePlatform {
   readonly warmUp?: readonly string[];
   /** The platform keeps the service's tables in another service's database (Queens/Rocky: Placement in nova_api): no database of its own. */
   readonly sharesDatabase?: boolean;
+  /**
+   * Nova 2023.1 and later: the file holding the compute node's UUID (`compute_id` in Nova's
+   * state_path). nova-compute refuses to start on a host the cloud knows without it, and a new
+   * UUID would make a second compute node and resource provider: the installer writes it.
+   */
+  readonly identityFile?: string;
 }
 
 export interface OsProfile {
@@ -76,7 +82,21 @@ export interface OsProfile {
    * password, each service fills it from its own configuration.
    */
   readonly templatedCellUrls: boolean;
+  /** A shell command printing the version of Nova installed on the host, or nothing when none is. */
+  readonly installedNovaQuery: string;
 }
+
+/** Nova's major version in each release: a host with another Nova installed runs another release. */
+export const novaMajorVersions: { readonly [release in OpenStackRelease]: number } = {
+  queens: 17,
+  rocky: 18,
+  zed: 26,
+  caracal: 29,
+  epoxy: 31,
+};
+
+const dpkgNovaQuery = "dpkg-query -W -f='${db:Status-Status} ${Version}' nova-common 2>/dev/null | sed -n 's/^installed //p'";
+const rpmNovaQuery = "rpm -q --qf '%{VERSION}' openstack-nova-common 2>/dev/null | grep -v 'not installed'";
 
 export type ProfileKey = `${OperatingSystem}/${OpenStackRelease}`;
 
@@ -112,6 +132,9 @@ function novaTemplates(release: { readonly legacyNetwork: boolean; readonly plac
 }
 
 const modernNova = novaTemplates({ legacyNetwork: false, placement: "nova/placement", serviceUser: true });
+
+/** Where Nova 2023.1+ keeps the compute node's UUID: `compute_id` in its state_path, /var/lib/nova on every family. */
+const novaIdentityFile = "/var/lib/nova/compute_id";
 
 const debianNovaController = ["nova-api", "nova-scheduler", "nova-conductor", "nova-novncproxy"];
 const debianNeutron = ["neutron-api", "neutron-rpc-server"];
@@ -191,6 +214,24 @@ const debianBookwormZed: OsProfile = {
   python: "python3",
   rabbitPasswordMethod: "stdin",
   templatedCellUrls: true,
+  installedNovaQuery: dpkgNovaQuery,
+};
+
+/**
+ * Debian 13 ships 2025.1 (Epoxy) with the same packages, units and paths as Debian 12's Zed: the
+ * noVNC proxy still comes with nova-consoleproxy, ML2 still with neutron-common (Debian dropped
+ * the neutron-plugin-ml2 name), every API under its own uwsgi unit and the same uwsgi files.
+ * What changed in Nova itself (the compute node identity file, service tokens now required) is
+ * the same configuration on both: see docs/debian-13-epoxy.md for the comparison.
+ */
+const debianTrixieEpoxy: OsProfile = {
+  ...debianBookwormZed,
+  operatingSystem: "debian-13",
+  release: "epoxy",
+  services: {
+    ...debianBookwormZed.services,
+    novaCompute: { ...debianBookwormZed.services.novaCompute, identityFile: novaIdentityFile },
+  },
 };
 
 /** RDO services whose platform facts every release on CentOS shares. */
@@ -308,6 +349,7 @@ const centos7Queens: OsProfile = {
   python: "python",
   rabbitPasswordMethod: "erlang-file",
   templatedCellUrls: false,
+  installedNovaQuery: rpmNovaQuery,
 };
 
 /** Rocky: the placement region key is region_name, and cell mappings take templated URLs. */
@@ -320,22 +362,25 @@ const centos7Rocky: OsProfile = {
 
 const rdoCaracalNovaUnits = ["openstack-nova-api", "openstack-nova-scheduler", "openstack-nova-conductor", "openstack-nova-novncproxy"];
 
+const rdoCaracalServices = rdoServices(
+  {
+    pymysql: "python3-PyMySQL",
+    memcache: "python3-memcached",
+    nova: ["openstack-nova-api", "openstack-nova-conductor", "openstack-nova-novncproxy", "openstack-nova-scheduler"],
+  },
+  { glance: ["openstack-glance-api"], nova: rdoCaracalNovaUnits },
+  modernNova,
+);
+
 /** CentOS Stream 9 with RDO 2024.1 (Caracal): separate placement (in httpd), no consoleauth, service tokens. */
 const centosStream9Caracal: OsProfile = {
   operatingSystem: "centos-stream-9",
   release: "caracal",
   packageManager: "dnf",
   services: {
-    ...rdoServices(
-      {
-        pymysql: "python3-PyMySQL",
-        memcache: "python3-memcached",
-        nova: ["openstack-nova-api", "openstack-nova-conductor", "openstack-nova-novncproxy", "openstack-nova-scheduler"],
-      },
-      { glance: ["openstack-glance-api"], nova: rdoCaracalNovaUnits },
-      modernNova,
-    ),
+    ...rdoCaracalServices,
     keystone: rdoKeystone("python3-mod_wsgi"),
+    novaCompute: { ...rdoCaracalServices.novaCompute, identityFile: novaIdentityFile },
     placement: {
       packages: ["openstack-placement-api"],
       units: ["httpd"],
@@ -347,9 +392,11 @@ const centosStream9Caracal: OsProfile = {
   python: "python3",
   rabbitPasswordMethod: "stdin",
   templatedCellUrls: true,
+  installedNovaQuery: rpmNovaQuery,
 };
 
 const profiles: { readonly [key in ProfileKey]?: OsProfile } = {
+  "debian-13/epoxy": debianTrixieEpoxy,
   "debian-12/zed": debianBookwormZed,
   "centos-7/queens": centos7Queens,
   "centos-7/rocky": centos7Rocky,
@@ -394,14 +441,17 @@ export function allPackages(profile: OsProfile): string[] {
   return [...new Set(Object.values(packageSets(profile)).flat())].sort();
 }
 
-/** How each operating system names itself in /etc/os-release (ID and VERSION_ID). */
+/** How each operating system names itself in /etc/os-release (ID, VERSION_ID and, for Debian, VERSION_CODENAME). */
 export interface OsReleaseIdentity {
   readonly id: string;
   readonly versionId: string;
+  /** Debian's suite name: what debootstrap and apt sources call the release. */
+  readonly codename?: string;
 }
 
 export const osReleaseIdentities: { readonly [os in OperatingSystem]: OsReleaseIdentity } = {
-  "debian-12": { id: "debian", versionId: "12" },
+  "debian-12": { id: "debian", versionId: "12", codename: "bookworm" },
+  "debian-13": { id: "debian", versionId: "13", codename: "trixie" },
   "centos-7": { id: "centos", versionId: "7" },
   "centos-stream-9": { id: "centos", versionId: "9" },
 };

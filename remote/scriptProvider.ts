@@ -73,16 +73,17 @@ async function runStep(inputs: RemoteScriptInputs, body: string, phase: string):
 }
 
 /**
- * The properties whose change re-runs the step. The recorded output does not count, nor does the
- * pinned host key: trusting a host's new key (nova-installer hosts trust) changes where the
- * installer's trust comes from, not what the step does, so it re-runs nothing. Nor does an
- * upload's source: the same file in another directory (another operator's cache) is the same
- * upload; its target path, content (sha256) and mode are what count.
+ * The properties whose change re-runs the step. The recorded output does not count. The pinned
+ * host key does: a host presents a new key when it was reinstalled, and once the operator trusts
+ * it (nova-installer hosts trust), every step on it runs again, so a rebuilt host is configured
+ * from scratch instead of being taken for the one the state remembers (every step is idempotent:
+ * on a host that only got new keys the re-run changes nothing). Nor does an upload's source
+ * count: the same file in another directory (another operator's cache) is the same upload; its
+ * target path, content (sha256) and mode are what count.
  */
 function comparable(properties: Partial<RemoteScriptInputs>): string {
   const { connection, create, update, triggers, secrets, timeoutSeconds, uploads } = properties;
-  const { hostPublicKey: _pinnedKey, ...where } = connection ?? ({} as Partial<SshEndpoint>);
-  return JSON.stringify([where, create, update, triggers ?? [], secrets ?? {}, timeoutSeconds, (uploads ?? []).map(uploadIdentity)]);
+  return JSON.stringify([connection ?? {}, create, update, triggers ?? [], secrets ?? {}, timeoutSeconds, (uploads ?? []).map(uploadIdentity)]);
 }
 
 export const scriptProvider: pulumi.dynamic.ResourceProvider = {
@@ -94,9 +95,8 @@ export const scriptProvider: pulumi.dynamic.ResourceProvider = {
   // eslint-disable-next-line @typescript-eslint/require-await -- the provider interface takes a Promise; a diff runs nothing
   async diff(_id: string, olds: RemoteScriptOutputs, news: RemoteScriptInputs) {
     const changes = comparable(olds) !== comparable(news);
-    // The delete script and the pinned key are only recorded: the delete runs when the step goes
-    // away, and it must connect with the key trusted then.
-    const recorded = olds.delete !== news.delete || olds.connection?.hostPublicKey !== news.connection?.hostPublicKey;
+    // The delete script is only recorded: it runs when the step goes away.
+    const recorded = olds.delete !== news.delete;
     return { changes: changes || recorded, replaces: [], deleteBeforeReplace: false };
   },
 

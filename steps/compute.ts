@@ -4,7 +4,7 @@
  */
 import { shellQuote } from "../lib/shell";
 import { adminEnvironment } from "./openstackClient";
-import { rootQuery } from "./mariadb";
+import { rootQuery, sqlStringContent } from "./mariadb";
 import { asServiceUser } from "./schema";
 
 /**
@@ -49,6 +49,44 @@ export function discoverHostsScript(computes: readonly string[], waitSeconds = 3
     `for host in ${hosts}; do`,
     `  printf '%s\\n' "$mapped" | grep -qxF "$host" || { echo "$host is not mapped to a cell" >&2; exit 1; }`,
     "done",
+  ].join("\n");
+}
+
+/**
+ * On the controller: the UUID the compute node `compute` has in the cell database, or a new one
+ * when the cloud has none for it yet (a compute joining for the first time, or one whose service
+ * was deleted: its old UUID stays in the soft-deleted row, which a new node may not reuse).
+ */
+export function computeIdentityScript(compute: string): string {
+  const query = `SELECT uuid FROM nova.compute_nodes WHERE host = '${sqlStringContent(compute)}' AND deleted = 0 ORDER BY id LIMIT 1`;
+  return [`uuid=$(${rootQuery(query)})`, '[ -n "$uuid" ] || uuid=$(cat /proc/sys/kernel/random/uuid)', "printf '%s\\n' \"$uuid\""].join("\n");
+}
+
+/** The UUID `computeIdentityScript` printed. @throws Error with the output when it is not one. */
+export function parseComputeIdentity(stdout: string): string {
+  const uuid = stdout.trim().split("\n").pop() ?? "";
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(uuid)) {
+    throw new Error(`the compute node identity step printed no UUID: ${JSON.stringify(stdout.slice(0, 200))}`);
+  }
+  return uuid;
+}
+
+/**
+ * On the compute, before nova-compute starts: the identity file holds `uuid`. Written when
+ * missing (a new host, or one rebuilt from scratch: nova-compute then takes over the cloud's
+ * record of it instead of refusing to start); kept when it holds `uuid`; a host whose file holds
+ * another UUID is refused, since Nova must never see its identity change.
+ */
+export function writeComputeIdentityScript(file: string, uuid: string): string {
+  const path = shellQuote(file);
+  return [
+    `if [ -s ${path} ]; then`,
+    `  current=$(tr -d '[:space:]' < ${path})`,
+    `  [ "$current" = ${shellQuote(uuid)} ] || { echo "$(hostname): ${file} holds compute node $current, but the cloud knows this host as ${uuid}. Nova refuses a changed identity: if this host was rebuilt, put ${uuid} in ${file}; if it is another machine under this name, give it another name" >&2; exit 1; }`,
+    "else",
+    `  printf '%s' ${shellQuote(uuid)} > ${path}.new`,
+    `  chown nova:nova ${path}.new && chmod 0644 ${path}.new && mv ${path}.new ${path}`,
+    "fi",
   ].join("\n");
 }
 

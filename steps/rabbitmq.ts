@@ -2,7 +2,8 @@
  * RabbitMQ user for the OpenStack services. The password never reaches a command line: it is
  * piped (from a shell builtin) to rabbitmqctl, which reads it from stdin when it is not given
  * as an argument (RabbitMQ 3.8 and later), or, on RabbitMQ 3.6 (CentOS 7), read from a root-only
- * file by Erlang code whose command line names only the file.
+ * file by Erlang code whose command line names only the file. Not with -q: RabbitMQ 4.0's
+ * rabbitmqctl waits forever for a password on stdin when quiet (it prints only "Password:").
  */
 import { shellQuote } from "../lib/shell";
 
@@ -18,9 +19,9 @@ export function rabbitUserScript(user: string, method: RabbitPasswordMethod): st
   const setPassword: Record<RabbitPasswordMethod, string[]> = {
     stdin: [
       `if rabbitmqctl -q list_users | awk '{print $1}' | grep -qx ${name}; then`,
-      `  printf '%s\\n' "$${rabbitPasswordVariable}" | rabbitmqctl -q change_password ${name}`,
+      `  printf '%s\\n' "$${rabbitPasswordVariable}" | rabbitmqctl change_password ${name}`,
       "else",
-      `  printf '%s\\n' "$${rabbitPasswordVariable}" | rabbitmqctl -q add_user ${name}`,
+      `  printf '%s\\n' "$${rabbitPasswordVariable}" | rabbitmqctl add_user ${name}`,
       "fi",
     ],
     "erlang-file": [

@@ -16,143 +16,44 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PulumiRun, runPulumi } from "../../cli/pulumiCli";
+import { runPulumi } from "../../cli/pulumiCli";
 import { LabSpec } from "../../lab/config";
-import { Inventory, inventoryEndpoint } from "../../lab/inventory";
+import { Inventory } from "../../lab/inventory";
 import { hostExec, LabContext, labContext, labDown, labUp, rebootHost } from "../../lab/lab";
 import { writeLabStack } from "../../lab/stack";
 import { fingerprint, publicKeyBlob } from "../../lib/sshKeys";
 import { scriptProvider } from "../../remote/scriptProvider";
-import { closeAllConnections, runCommand, SshEndpoint } from "../../remote/ssh";
+import { closeAllConnections, runCommand } from "../../remote/ssh";
 import { parseCheckTable } from "../../cli/checkTable";
 import { neutronPreloadDirectory, neutronPreloadModule } from "../../profiles/neutronPreload";
 import { sqlStringContent } from "../../steps/mariadb";
-import { guestRuntimeScript, parseGuestRuntime } from "../../cli/verifyBoot";
-import { ensureGuestImage, guestImageCacheDir, guestImageName, markerPrefix } from "../../guest";
-import { novaInstaller as runNovaInstaller } from "../support/novaInstallerCli";
+import { ensureGuestImage, guestImageCacheDir } from "../../guest";
+import { LabCloud } from "../support/labCloud";
 import { PulumiProcess } from "../support/pulumiProcess";
 
 const spec: LabSpec = { name: "e2e", bridge: "nova-e2e0", subnet: "10.244.0.0/24" };
 const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), "nova-e2e-"));
 const stack = `e2e-${process.pid}`;
 const context: LabContext = labContext({ spec, stateDir: path.join(stateRoot, "lab"), write: (line) => console.log(line) });
+const cloud = new LabCloud(stack, "[e2e]");
+const {
+  sh,
+  openstack,
+  deleteServer,
+  createServer,
+  waitForStatus,
+  guestRuntime,
+  waitForMarker,
+  pulumi,
+  novaInstaller,
+  verifyWithin,
+  endpoint,
+  printed,
+} = cloud;
+/** The lab's hosts (set by bringLabTo). */
 let inventory: Inventory;
 /** The stack's passwords, by name (read back from the stack config once generated). */
 let passwords: Record<string, string> = {};
-/** Everything pulumi and the installer printed in this test, checked for passwords. */
-const printed: string[] = [];
-
-function endpoint(name: string): SshEndpoint {
-  return inventoryEndpoint(inventory, name);
-}
-
-/** Runs a command on a lab host; fails the test with its output when it exits non-zero. */
-async function sh(host: string, command: string): Promise<string> {
-  const result = await runCommand(endpoint(host), command);
-  if (result.exitCode !== 0) throw new Error(`${host}: ${command}\nexit ${result.exitCode}\n${result.stdout}\n${result.stderr}`);
-  return result.stdout;
-}
-
-/**
- * The openstack client as admin on the controller, with the credentials file the installer
- * wrote. A connection the API dropped (uwsgi on a loaded two-core machine) is retried, twice.
- */
-async function openstack(args: string): Promise<string> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await sh("controller", `. /root/admin-openrc && openstack ${args}`);
-    } catch (error) {
-      if (attempt === 3 || !/Unable to establish connection|Connection reset by peer/.test(String(error))) throw error;
-    }
-  }
-}
-
-/**
- * Deletes a server. A connection the API dropped is retried like any call; "no such server" on
- * a retry means the dropped attempt did delete it.
- */
-async function deleteServer(name: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await sh("controller", `. /root/admin-openrc && openstack server delete --wait ${name}`);
-      return;
-    } catch (error) {
-      if (attempt > 1 && /No server with a name or ID/.test(String(error))) return;
-      if (attempt === 3 || !/Unable to establish connection|Connection reset by peer|Connection aborted|RemoteDisconnected/.test(String(error)))
-        throw error;
-    }
-  }
-}
-
-/**
- * Boots a server and waits for it. An API that answered 5xx or dropped the connection (uwsgi
- * workers on a loaded two-core machine) gets one more attempt, after the failed server is
- * deleted; the first error is printed, so such retries stay visible.
- */
-async function createServer(name: string, extra = ""): Promise<{ id: string; host: string; status: string }> {
-  const create = `--os-compute-api-version 2.37 server create --flavor m1.tiny --image ${guestImageName} --nic none --wait -f json ${extra} ${name}`;
-  const created = async () => {
-    const server = JSON.parse(await openstack(create)) as Record<string, string>;
-    return { id: server["id"], host: server["OS-EXT-SRV-ATTR:host"], status: server["status"] };
-  };
-  try {
-    return await created();
-  } catch (error) {
-    if (!/HTTP 5\d\d|Unexpected API Error|Unable to establish connection|Connection reset by peer/.test(String(error))) throw error;
-    console.log(`[e2e] server create failed, once more after cleaning up: ${String(error).split("\n").slice(2, 4).join(" ")}`);
-    for (const id of (await openstack(`server list --all-projects --name ${name} -f value -c ID`)).trim().split("\n").filter(Boolean)) {
-      await deleteServer(id);
-    }
-    return created();
-  }
-}
-
-/** Waits (bounded) until the server has `status`; fails with its last status and fault. */
-async function waitForStatus(id: string, status: string, seconds = 300): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const current = (await openstack(`server show ${id} -f value -c status`)).trim();
-    if (current === status) return;
-    if (current === "ERROR" || Date.now() > deadline) {
-      throw new Error(`server ${id} is ${current}, not ${status}: ${await openstack(`server show ${id} -f value -c fault`)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-  }
-}
-
-/** The guest's libvirt domain and QEMU process on its compute (cli/verifyBoot.ts reads them as verify does). */
-async function guestRuntime(host: string, id: string) {
-  return parseGuestRuntime(await sh(host, guestRuntimeScript(id)));
-}
-
-/**
- * Waits (bounded) until the guest's console log, as the API returns it, holds the marker only
- * this booted instance can write (its own UUID, from SMBIOS). QEMU truncates the log at each
- * start (libvirt `append='off'`), so after a start the marker is that start's.
- */
-async function waitForMarker(id: string, seconds = 300): Promise<string> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const log = await openstack(`console log show ${id}`);
-    const line = log.split("\n").find((text) => text.includes(`${markerPrefix} uuid=${id}`));
-    if (line !== undefined) return line.trim();
-    if (Date.now() > deadline) throw new Error(`no marker of ${id} in its console log after ${seconds} s; its end:\n${log.slice(-600)}`);
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-  }
-}
-
-async function pulumi(args: string[]): Promise<PulumiRun & { seconds: number }> {
-  const started = Date.now();
-  const run = await runPulumi([...args, "--stack", stack, "--non-interactive", "--color", "never"]);
-  printed.push(run.stdout, run.stderr);
-  return { ...run, seconds: (Date.now() - started) / 1000 };
-}
-
-async function novaInstaller(args: string[]) {
-  const run = await runNovaInstaller(args);
-  printed.push(run.stdout, run.stderr);
-  return run;
-}
 
 const upArguments = ["up", "--yes", "--skip-preview", "--non-interactive", "--color", "never", "--stack", stack];
 
@@ -240,19 +141,8 @@ async function cloudInventory(): Promise<Record<string, string>> {
   };
 }
 
-/** Runs the install guide's verification until it passes, for a bounded time (services start after a reboot). */
-async function verifyWithin(seconds: number): Promise<string> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const verify = await novaInstaller(["verify", "--stack", stack]);
-    if (verify.exitCode === 0 || Date.now() > deadline) return verify.stdout + verify.stderr;
-    await new Promise((resolve) => setTimeout(resolve, 10_000));
-  }
-}
-
-async function up(label: string): Promise<PulumiRun & { seconds: number }> {
-  const run = await pulumi(["up", "--yes", "--skip-preview"]);
-  console.log(`[e2e] ${label}: pulumi up ${run.exitCode === 0 ? "ok" : "FAILED"} in ${run.seconds.toFixed(1)} s`);
+async function up(label: string) {
+  const run = await cloud.up(label);
   expect(run.exitCode, run.stdout + run.stderr).toBe(0);
   return run;
 }
@@ -264,6 +154,7 @@ async function startTimes(host: string, units: string[]): Promise<string> {
 
 async function bringLabTo(computes: number): Promise<void> {
   inventory = await labUp(context, computes);
+  cloud.inventory = inventory;
   const guestImage = await ensureGuestImage(guestImageCacheDir(process.env), context.write);
   await writeLabStack(stack, inventory, { guestImageDir: guestImage.dir });
 }

@@ -13,7 +13,16 @@ function byPath(entries: readonly LayerEntry[]): Map<string, LayerEntry> {
 }
 
 describe("lab host files", () => {
-  const entries = byPath(hostLayerEntries({ host: hosts[1], hosts, authorizedKey, accelerator: tcg, machineId: "0123456789abcdef0123456789abcdef" }));
+  const entries = byPath(
+    hostLayerEntries({
+      host: hosts[1],
+      hosts,
+      authorizedKey,
+      accelerator: tcg,
+      hypervisorUnit: "libvirtd",
+      machineId: "0123456789abcdef0123456789abcdef",
+    }),
+  );
 
   it("names the host and lists every lab host", () => {
     expect(entries.get("/etc/hostname")).toMatchObject({ content: "compute1\n" });
@@ -46,9 +55,11 @@ describe("lab host files", () => {
 
   it("writes a machine id only when given one, and checks it", () => {
     expect(entries.get("/etc/machine-id")).toMatchObject({ content: "0123456789abcdef0123456789abcdef\n" });
-    const kept = byPath(hostLayerEntries({ host: hosts[0], hosts, authorizedKey, accelerator: tcg, machineId: undefined }));
+    const kept = byPath(
+      hostLayerEntries({ host: hosts[0], hosts, authorizedKey, accelerator: tcg, hypervisorUnit: "libvirtd", machineId: undefined }),
+    );
     expect(kept.has("/etc/machine-id")).toBe(false);
-    expect(() => hostLayerEntries({ host: hosts[0], hosts, authorizedKey, accelerator: tcg, machineId: "xyz" })).toThrow(
+    expect(() => hostLayerEntries({ host: hosts[0], hosts, authorizedKey, accelerator: tcg, hypervisorUnit: "libvirtd", machineId: "xyz" })).toThrow(
       /machine id "xyz" of controller/,
     );
   });
@@ -59,15 +70,21 @@ describe("lab host files", () => {
     expect(entries.get("/etc/libvirt/qemu.conf")).toMatchObject({ content: expect.stringMatching(/^cgroup_controllers = \[ \]$/m) });
     const dropIn = "/etc/systemd/system/libvirtd.service.d/nova-installer-lab-kvm.conf";
     expect(entries.has(dropIn)).toBe(false);
-    const withKvm = byPath(hostLayerEntries({ host: hosts[1], hosts, authorizedKey, accelerator: kvm, machineId: undefined }));
+    const withKvm = byPath(
+      hostLayerEntries({ host: hosts[1], hosts, authorizedKey, accelerator: kvm, hypervisorUnit: "libvirtd", machineId: undefined }),
+    );
     expect(withKvm.get(dropIn)).toMatchObject({ content: expect.stringMatching(labOnly) });
     expect(withKvm.get(dropIn)).toMatchObject({ content: expect.stringContaining("mknod -m 0660 /dev/kvm c 10 232; chgrp kvm /dev/kvm") });
-    const controller = byPath(hostLayerEntries({ host: hosts[0], hosts, authorizedKey, accelerator: kvm, machineId: undefined }));
+    const controller = byPath(
+      hostLayerEntries({ host: hosts[0], hosts, authorizedKey, accelerator: kvm, hypervisorUnit: "libvirtd", machineId: undefined }),
+    );
     expect([...controller.keys()].filter((path) => path.includes("libvirt"))).toEqual([]);
   });
 
   it("creates /root/.ssh before the file in it", () => {
-    const paths = hostLayerEntries({ host: hosts[0], hosts, authorizedKey, accelerator: tcg, machineId: undefined }).map((entry) => entry.path);
+    const paths = hostLayerEntries({ host: hosts[0], hosts, authorizedKey, accelerator: tcg, hypervisorUnit: "libvirtd", machineId: undefined }).map(
+      (entry) => entry.path,
+    );
     expect(paths.indexOf("/root/.ssh")).toBeLessThan(paths.indexOf("/root/.ssh/authorized_keys"));
   });
 });

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { allPackages, packageSets, profileFor } from "../../profiles/profiles";
-import { imageInputs, imageKey, labExtraPackages, packageGroups } from "../../lab/image-recipe";
+import {
+  defaultLabProfile,
+  imageInputs,
+  imageKey,
+  imageSuite,
+  labExtraPackages,
+  labProfileFor,
+  labProfiles,
+  packageGroups,
+} from "../../lab/image-recipe";
 
 describe("lab image recipe", () => {
   const profile = profileFor("debian-12", "zed");
@@ -24,13 +33,25 @@ describe("lab image recipe", () => {
     ]);
   });
 
-  it("names images by a stable hash of their inputs", () => {
-    expect(imageKey(imageInputs())).toBe(imageKey(imageInputs()));
-    expect(imageKey(imageInputs())).toMatch(/^bookworm-[0-9a-f]{16}$/);
+  it("names images by a stable hash of their inputs, prefixed with the profile's Debian suite", () => {
+    expect(imageKey(imageInputs(profile))).toBe(imageKey(imageInputs(profile)));
+    expect(imageKey(imageInputs(profile))).toMatch(/^bookworm-[0-9a-f]{16}$/);
+    expect(imageKey(imageInputs(profileFor("debian-13", "epoxy")))).toMatch(/^trixie-[0-9a-f]{16}$/);
+  });
+
+  it("runs the Debian profiles, debian-13/epoxy by default, and refuses the others naming --profile", () => {
+    expect(labProfiles).toEqual(["debian-13/epoxy", "debian-12/zed"]);
+    expect(defaultLabProfile).toBe("debian-13/epoxy");
+    expect(imageSuite(labProfileFor("debian-12/zed"))).toBe("bookworm");
+    expect(imageSuite(labProfileFor("debian-13/epoxy"))).toBe("trixie");
+    expect(() => labProfileFor("centos-7/rocky")).toThrow(
+      /--profile centos-7\/rocky is not one the lab can run: expected one of debian-13\/epoxy, debian-12\/zed/,
+    );
+    expect(() => imageSuite(profileFor("centos-stream-9", "caracal"))).toThrow(/only Debian profiles/);
   });
 
   it("changes the key when the package list or the recipe changes", () => {
-    const base = imageInputs();
+    const base = imageInputs(profile);
     const morePackages = {
       ...base,
       packageGroups: [...base.packageGroups, { name: "extra", packages: ["cowsay"] }],

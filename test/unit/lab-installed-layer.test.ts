@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { installedLayerKey } from "../../lab/installedLayer";
-import { labProfile } from "../../lab/image-recipe";
+import { defaultLabProfile, labProfileFor } from "../../lab/image-recipe";
 import { allPackages, rolePackages } from "../../profiles/profiles";
+
+const labProfile = labProfileFor(defaultLabProfile);
 
 describe("packages-installed layers", () => {
   it("hold each role's packages as the installer installs them", () => {

@@ -3,11 +3,13 @@ import { allPackages, profileFor, supportedProfiles } from "../../profiles/profi
 
 describe("profiles", () => {
   it("knows the lab profile and the source documents' releases", () => {
-    expect(supportedProfiles).toEqual(["debian-12/zed", "centos-7/queens", "centos-7/rocky", "centos-stream-9/caracal"]);
+    expect(supportedProfiles).toEqual(["debian-13/epoxy", "debian-12/zed", "centos-7/queens", "centos-7/rocky", "centos-stream-9/caracal"]);
   });
 
   it("throws on an unknown combination, naming it and the supported ones", () => {
-    expect(() => profileFor("centos-7", "zed")).toThrow(/unsupported operating system\/release "centos-7\/zed"; supported: debian-12\/zed/);
+    expect(() => profileFor("centos-7", "zed")).toThrow(
+      /unsupported operating system\/release "centos-7\/zed"; supported: debian-13\/epoxy, debian-12\/zed, centos-7\/queens/,
+    );
   });
 
   it("lists every package of every role once, sorted", () => {
