@@ -9,7 +9,7 @@
  * config/overrides.ts (the operator's settings).
  */
 import { isIPv4 } from "net";
-import { OsProfile, profileFor, supportedProfiles } from "../profiles/profiles";
+import { OsProfile, defaultProfile, profileFor, supportedProfiles } from "../profiles/profiles";
 import { overrideProblems, readOverrides } from "./overrides";
 import { passwordNames, requiredPasswords } from "./passwords";
 import { stackConfigKeys } from "./rawConfig";
@@ -22,8 +22,8 @@ export function resolveStackConfig(raw: RawStackConfig): StackConfig {
     const shown = /^[A-Za-z_][A-Za-z0-9_-]*$/.test(name) ? key(name) : `${configNamespace}:${show(name)}`;
     reader.problems.push(`${shown}: unknown key; expected one of ${stackConfigKeys.join(", ")}`);
   }
-  const operatingSystem = reader.string("operatingSystem", "debian-12");
-  const openstackRelease = reader.string("openstackRelease", "zed");
+  const operatingSystem = reader.string("operatingSystem", defaultProfile.operatingSystem);
+  const openstackRelease = reader.string("openstackRelease", defaultProfile.release);
   const sshUser = reader.string("sshUser", "root");
   if (!userNamePattern.test(sshUser)) {
     reader.problems.push(

@@ -5,7 +5,16 @@
  * hand: when a profile gains a package, the image key changes and the image is rebuilt.
  */
 import { createHash } from "crypto";
-import { OsProfile, ProfileKey, allPackages, osReleaseIdentities, packageSets, profileFor, supportedProfiles } from "../profiles/profiles";
+import {
+  OsProfile,
+  ProfileKey,
+  allPackages,
+  defaultProfile,
+  osReleaseIdentities,
+  packageSets,
+  profileFor,
+  supportedProfiles,
+} from "../profiles/profiles";
 
 /**
  * Bump when the build steps in image.ts change in a way the other inputs do not capture, so
@@ -14,7 +23,7 @@ import { OsProfile, ProfileKey, allPackages, osReleaseIdentities, packageSets, p
 const imageRecipeVersion = 1;
 
 /** The profile `lab up` and `lab deploy` use without `--profile`: the current Debian and the OpenStack it ships. */
-export const defaultLabProfile: ProfileKey = "debian-13/epoxy";
+export const defaultLabProfile: ProfileKey = `${defaultProfile.operatingSystem}/${defaultProfile.release}`;
 
 /** Profiles the lab can run: those of a Debian release (the hosts are debootstrapped from Debian's archive). */
 export const labProfiles: readonly ProfileKey[] = supportedProfiles.filter((key) => debianSuite(profileFor(...splitProfileKey(key))) !== undefined);

@@ -403,6 +403,12 @@ const profiles: { readonly [key in ProfileKey]?: OsProfile } = {
   "centos-stream-9/caracal": centosStream9Caracal,
 };
 
+/**
+ * The profile of a stack that names none, and of the lab: the current Debian and the OpenStack
+ * it ships. Stacks deployed with Debian 12 / Zed set both keys (docs/debian-13-epoxy.md).
+ */
+export const defaultProfile = { operatingSystem: "debian-13", release: "epoxy" } as const satisfies Pick<OsProfile, "operatingSystem" | "release">;
+
 /** Every supported operating system / release pair, in a stable order. */
 export const supportedProfiles: readonly ProfileKey[] = Object.keys(profiles) as ProfileKey[];
 

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runPulumi } from "../../cli/pulumiCli";
 import { LabSpec } from "../../lab/config";
 import { Inventory } from "../../lab/inventory";
-import { hostExec, LabContext, labContext, labDown, labUp, rebootHost } from "../../lab/lab";
+import { hostExec, LabContext, labContext, labDown, labUp, rebootHost, rebuildHost } from "../../lab/lab";
 import { writeLabStack } from "../../lab/stack";
 import { fingerprint, publicKeyBlob } from "../../lib/sshKeys";
 import { scriptProvider } from "../../remote/scriptProvider";
@@ -27,7 +27,7 @@ import { closeAllConnections, runCommand } from "../../remote/ssh";
 import { parseCheckTable } from "../../cli/checkTable";
 import { neutronPreloadDirectory, neutronPreloadModule } from "../../profiles/neutronPreload";
 import { sqlStringContent } from "../../steps/mariadb";
-import { ensureGuestImage, guestImageCacheDir } from "../../guest";
+import { ensureGuestImage, guestImageCacheDir, guestImageName } from "../../guest";
 import { LabCloud } from "../support/labCloud";
 import { PulumiProcess } from "../support/pulumiProcess";
 
@@ -628,6 +628,65 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
       expect(after.pid).not.toBe(before.pid);
       console.log(`[e2e] after the compute's reboot: ${await waitForMarker(guest.id)}`);
       expect((await openstack(`server show ${guest.id} -f value -c OS-EXT-STS:power_state`)).trim()).toMatch(/^(Running|1)$/);
+    } finally {
+      await deleteServer(guest.id);
+    }
+  });
+
+  it("rejoins a compute rebuilt from scratch under its name and address: one compute service, hypervisor and resource provider; its lost guest is in ERROR until rebuilt", async () => {
+    const identityFile = "/var/lib/nova/compute_id";
+    const guest = await createServer("e2e-orphan", "--availability-zone nova:compute1");
+    expect(guest).toMatchObject({ status: "ACTIVE", host: "compute1" });
+    const identity = (await sh("compute1", `cat ${identityFile}`)).trim();
+    const records = async (table: string, column: string) =>
+      (
+        await sh(
+          "controller",
+          `mysql -N -B -e "SELECT uuid FROM ${table} WHERE ${column} = 'compute1'${table === "nova.compute_nodes" ? " AND deleted = 0" : ""}"`,
+        )
+      )
+        .trim()
+        .split("\n")
+        .filter(Boolean);
+    expect(await records("nova.compute_nodes", "host"), "nova's record of compute1 carries the written identity").toEqual([identity]);
+    expect(await records("placement.resource_providers", "name")).toEqual([identity]);
+
+    // A new root from the image: nothing installed, a new host key and machine id; same name and address.
+    inventory = await rebuildHost(context, "compute1");
+    cloud.inventory = inventory;
+    const newKey = inventory.hosts.find((host) => host.name === "compute1")?.hostPublicKey ?? "";
+    expect(await sh("compute1", `test -e ${identityFile} && echo kept || echo gone`)).toBe("gone\n");
+    const trusted = await novaInstaller(["hosts", "trust", "compute1", "--stack", stack, "--fingerprint", fingerprint(publicKeyBlob(newKey))]);
+    expect(trusted.exitCode, trusted.stdout + trusted.stderr).toBe(0);
+    const rejoined = await up("compute1 rebuilt from scratch, its new key trusted");
+    expect(rejoined.stdout, "every step on compute1 ran again").toMatch(/compute1-compute-packages updated/);
+    expect(rejoined.stdout, "nothing else changed").not.toMatch(/(controller|compute2)-\S+ updated/);
+
+    expect((await sh("compute1", `cat ${identityFile}`)).trim(), "the rebuilt host took over its identity").toBe(identity);
+    expect(await records("nova.compute_nodes", "host"), "one compute node record, the same").toEqual([identity]);
+    expect(await records("placement.resource_providers", "name"), "one resource provider, the same").toEqual([identity]);
+    const verify = await verifyWithin(300);
+    expect(
+      parseCheckTable(verify).filter((row) => row.result !== "OK"),
+      verify,
+    ).toEqual([]);
+    const services = await openstack("compute service list --service nova-compute -f value -c Host -c State");
+    expect(services.trim().split("\n").sort()).toEqual(["compute1 up", "compute2 up"]);
+    const hypervisors = await openstack("hypervisor list -f value -c 'Hypervisor Hostname' -c State");
+    expect(hypervisors.trim().split("\n").sort()).toEqual(["compute1 up", "compute2 up"]);
+
+    // The guest's disk went with the old root: nova-compute fails to resume it and marks it ERROR
+    // (docs/compute-identity.md); rebuilding it from its image brings it back on the same host.
+    try {
+      await waitForStatus(guest.id, "ERROR").catch(() => undefined);
+      expect((await openstack(`server show ${guest.id} -f value -c status -c OS-EXT-SRV-ATTR:host`)).trim().split("\n")).toEqual([
+        "compute1",
+        "ERROR",
+      ]);
+      expect(await sh("compute1", "cat /var/log/nova/nova-compute.log")).toContain(`[instance: ${guest.id}] Failed to resume instance`);
+      await openstack(`server rebuild --image ${guestImageName} --wait ${guest.id}`);
+      await waitForStatus(guest.id, "ACTIVE");
+      cloud.log(`the lost guest rebuilt on compute1: ${await waitForMarker(guest.id)}`);
     } finally {
       await deleteServer(guest.id);
     }

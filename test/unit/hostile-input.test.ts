@@ -127,9 +127,9 @@ const hostileCases: readonly HostileCase[] = [
   { name: "prerequisites without their passwords", mutate: setKey("prerequisites", true), problem: at("nova-installer:passwords.keystoneDatabase", / is required/) },
 
   // Operating system and release: one table of profiles, nothing guessed.
-  { name: "debian-12 with queens", mutate: setKey("openstackRelease", "queens"), problem: at("nova-installer:operatingSystem/nova-installer:openstackRelease", /: "debian-12\/queens" is not supported/) },
-  { name: "ubuntu-22.04 with zed", mutate: setKey("operatingSystem", "ubuntu-22.04"), problem: at("nova-installer:operatingSystem/nova-installer:openstackRelease", /: "ubuntu-22\.04\/zed" is not supported/) },
-  { name: "operating system with a shell command", mutate: setKey("operatingSystem", "debian-12;curl x|sh"), problem: at("nova-installer:operatingSystem/nova-installer:openstackRelease", /: "debian-12;curl x\|sh\/zed" is not supported/) },
+  { name: "debian-13 with queens", mutate: setKey("openstackRelease", "queens"), problem: at("nova-installer:operatingSystem/nova-installer:openstackRelease", /: "debian-13\/queens" is not supported/) },
+  { name: "ubuntu-22.04 with epoxy", mutate: setKey("operatingSystem", "ubuntu-22.04"), problem: at("nova-installer:operatingSystem/nova-installer:openstackRelease", /: "ubuntu-22\.04\/epoxy" is not supported/) },
+  { name: "operating system with a shell command", mutate: setKey("operatingSystem", "debian-12;curl x|sh"), problem: at("nova-installer:operatingSystem/nova-installer:openstackRelease", /: "debian-12;curl x\|sh\/epoxy" is not supported/) },
   { name: "operating system not a string", mutate: setKey("operatingSystem", 12), problem: at("nova-installer:operatingSystem", /: expected a string, got 12/) },
 
   // Overrides of keys the installer sets (found by the renderer, per file and profile).
@@ -237,7 +237,7 @@ describe("hostile stack configuration", () => {
       "truncated host key",
       "rabbit password with /",
       "password with a newline",
-      "ubuntu-22.04 with zed",
+      "ubuntu-22.04 with epoxy",
       "region with a single quote",
       "ssh user with a shell command",
       "apiWorkers above 64",

@@ -18,8 +18,8 @@ function problemsOf(raw: RawStackConfig): readonly string[] {
 describe("resolveStackConfig", () => {
   it("applies the documented defaults", () => {
     const config = resolveStackConfig(rawStack());
-    expect(config.operatingSystem).toBe("debian-12");
-    expect(config.openstackRelease).toBe("zed");
+    expect(config.operatingSystem).toBe("debian-13");
+    expect(config.openstackRelease).toBe("epoxy");
     expect(config.sshUser).toBe("root");
     expect(config.hosts.map((host) => host.port)).toEqual([22, 22]);
     expect(config.profile.packageManager).toBe("apt-get");
@@ -28,7 +28,7 @@ describe("resolveStackConfig", () => {
   it.each([
     ["missing key file", { sshPrivateKeyPath: undefined }, "nova-installer:sshPrivateKeyPath is required"],
     ["no hosts", { hosts: [] }, "nova-installer:hosts: expected a non-empty list"],
-    ["unknown profile", { operatingSystem: "ubuntu-24.04" }, `"ubuntu-24.04/zed" is not supported`],
+    ["unknown profile", { operatingSystem: "ubuntu-24.04" }, `"ubuntu-24.04/epoxy" is not supported`],
     ["release of another OS", { operatingSystem: "centos-7", openstackRelease: "zed" }, `"centos-7/zed" is not supported`],
   ])("rejects %s naming the key", (_case, overrides, message) => {
     expect(problemsOf(rawStack(overrides)).join("\n")).toContain(message);
