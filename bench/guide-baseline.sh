@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # guide-baseline.sh: the install guide, done by hand, as a script. The baseline the installer is
-# measured against: what an operator would otherwise run on Debian 12 / OpenStack Zed.
+# measured against: what an operator would otherwise run on Debian 13 / OpenStack 2025.1 (Epoxy).
 #
 # Usage: BENCH_PASSWORDS_FILE=passwords.json bench/guide-baseline.sh INVENTORY_JSON
 #
@@ -32,11 +32,11 @@
 # Lab specifics, as the installer's lab stack (lab/stack.ts) has them:
 # - packages from the image's pre-seeded apt cache: `apt-get install -y --no-install-recommends`,
 #   never `apt-get update` (refreshPackageIndex=false; the hosts have no route out);
-# - Debian's package names and units (profiles/profiles.ts, debian-12/zed), e.g. nova-consoleproxy
+# - Debian's package names and units (profiles/profiles.ts, debian-13/epoxy), e.g. nova-consoleproxy
 #   for nova-novncproxy, neutron-api + neutron-rpc-server for neutron-server;
 # - compute_driver = BENCH_COMPUTE_DRIVER (the benchmark's stacks set the same), flavor m1.tiny
 #   (1 vCPU, 512 MB, 1 GB), image "tiny" (1 MiB raw);
-# - every setting the installer renders (templates/, test/golden/debian-12/zed/) is set, with the
+# - every setting the installer renders (templates/, test/golden/debian-13/epoxy/) is set, with the
 #   same values, except that database passwords sit in the URLs as the guide writes them.
 #
 # Config files: the guide edits the packaged files by hand. crudini would be the scripted way, but

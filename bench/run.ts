@@ -32,7 +32,8 @@ import { inventoryEndpoint } from "../lab/inventory";
 import { LabContext, labContext, labDown, labUp } from "../lab/lab";
 import { installedServices, serviceCatalog, serviceIds, serviceRecord } from "../catalog/services";
 import { LabStackOptions, writeLabStack } from "../lab/stack";
-import { profileFor, rolePackages } from "../profiles/profiles";
+import { rolePackages } from "../profiles/profiles";
+import { defaultLabProfile, labProfileFor } from "../lab/image-recipe";
 import { frameScript } from "../remote/script";
 import { closeAllConnections, runCommand, SshEndpoint } from "../remote/ssh";
 import { passwordNames } from "../config/passwords";
@@ -43,7 +44,8 @@ import { readCpuTimes, untilQuiet } from "./quiet";
 import { buildReport, GuestBootSamples, Measurement, renderMarkdown, Target } from "./report";
 
 const spec: LabSpec = { name: "bench", bridge: "nova-bench0", subnet: "10.245.0.0/24" };
-const profile = profileFor("debian-12", "zed");
+/** The lab's default profile: what an operator installs today (the guide baseline uses its package names too). */
+const profile = labProfileFor(defaultLabProfile);
 
 /**
  * The compute driver of every deployment the figures compare: the installer's stacks and the
@@ -118,7 +120,7 @@ class Bench {
       "label\tseconds\tmachine_cpu_seconds\tpulumi_cpu_seconds\tcpu_wait_seconds\tdisk_wait_seconds\tdisk_stall_seconds\n",
     );
     process.env.NOVA_INSTALLER_STATE = this.stateDir;
-    this.context = labContext({ spec, stateDir: path.join(this.stateDir, "lab"), write: (line) => log(line.trim()), hostStart });
+    this.context = labContext({ spec, stateDir: path.join(this.stateDir, "lab"), write: (line) => log(line.trim()), hostStart, profile });
   }
 
   endpoint(name: string): SshEndpoint {
@@ -245,7 +247,7 @@ class Bench {
 
   /** The settings the bench gives its stack: guide-style passwords and the baseline's compute driver, unless a figure says otherwise. */
   stackOptions(options: LabStackOptions = {}): LabStackOptions {
-    return { hostilePasswords: false, computeDriver, ...options };
+    return { hostilePasswords: false, computeDriver, profile, ...options };
   }
 
   /** `pulumi up`, its output kept as `${logDir}/${label}.log` whether it succeeds or not. */

@@ -36,6 +36,8 @@ const gib = 1024 * 1024;
 const osReleases = {
   debian12:
     'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION="12 (bookworm)"\nVERSION_CODENAME=bookworm\nID=debian\n',
+  debian13:
+    'PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nNAME="Debian GNU/Linux"\nVERSION_ID="13"\nVERSION="13 (trixie)"\nVERSION_CODENAME=trixie\nDEBIAN_VERSION_FULL=13.2\nID=debian\n',
   centos7:
     'NAME="CentOS Linux"\nVERSION="7 (Core)"\nID="centos"\nID_LIKE="rhel fedora"\nVERSION_ID="7"\nPRETTY_NAME="CentOS Linux 7 (Core)"\nCPE_NAME="cpe:/o:centos:centos:7"\n',
   stream9:
@@ -121,6 +123,16 @@ describe("rules", () => {
       detail: "ID=centos VERSION_ID=9 (CentOS Stream 9); the stack's operatingSystem centos-7 needs ID=centos VERSION_ID=7",
     });
     expect(checkOs("debian-12", parseKeyValues(osReleases.ubuntu)).result).toBe("FAIL");
+    expect(checkOs("debian-13", parseKeyValues(osReleases.debian13))).toEqual({
+      check: "os",
+      result: "OK",
+      detail: "ID=debian VERSION_ID=13 (Debian GNU/Linux 13 (trixie))",
+    });
+    expect(checkOs("debian-13", parseKeyValues(osReleases.debian12))).toEqual({
+      check: "os",
+      result: "FAIL",
+      detail: "ID=debian VERSION_ID=12 (Debian GNU/Linux 12 (bookworm)); the stack's operatingSystem debian-13 needs ID=debian VERSION_ID=13",
+    });
   });
 
   it("wants the host to call itself by its stack name", () => {

@@ -54,8 +54,13 @@ function readExample(name: string): Example {
 }
 
 describe("example stacks", () => {
-  it("are the three documented ones", () => {
-    expect(examples).toEqual(["Pulumi.example-centos7-queens.yaml", "Pulumi.example-centos7-rocky.yaml", "Pulumi.example-stream9-caracal.yaml"]);
+  it("are the four documented ones", () => {
+    expect(examples).toEqual([
+      "Pulumi.example-centos7-queens.yaml",
+      "Pulumi.example-centos7-rocky.yaml",
+      "Pulumi.example-debian13-epoxy.yaml",
+      "Pulumi.example-stream9-caracal.yaml",
+    ]);
   });
 
   describe.each(examples)("%s", (name) => {
@@ -82,8 +87,10 @@ describe("example stacks", () => {
         return value === undefined ? undefined : typeof value === "string" ? value : JSON.stringify(value);
       };
       const stack = resolveStackConfig(withStandInPasswords(rawStackConfig(stored)));
-      const [, os, release] = /^Pulumi\.example-(centos7|stream9)-(\w+)\.yaml$/.exec(name) ?? [];
-      expect(`${stack.operatingSystem}/${stack.openstackRelease}`).toBe(`${{ centos7: "centos-7", stream9: "centos-stream-9" }[os]}/${release}`);
+      const [, os, release] = /^Pulumi\.example-(centos7|stream9|debian13)-(\w+)\.yaml$/.exec(name) ?? [];
+      expect(`${stack.operatingSystem}/${stack.openstackRelease}`).toBe(
+        `${{ centos7: "centos-7", stream9: "centos-stream-9", debian13: "debian-13" }[os]}/${release}`,
+      );
       expect(stack.controller).toBeDefined();
       expect(stack.computes.length).toBeGreaterThan(0);
     });
