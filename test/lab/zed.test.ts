@@ -1,7 +1,8 @@
 /**
  * The older platform, Debian 12 with OpenStack Zed, kept deployable by a short story on its
- * packages-installed layers: deploy 1 controller + 2 computes, the install guide's checks, a real
- * guest ACTIVE with its console marker, a no-change second `pulumi up`. The full story (bare
+ * packages-installed layers: a debian-13/epoxy stack refused by these Debian 12 hosts at their
+ * facts steps, then deploy 1 controller + 2 computes, the install guide's checks, a real guest
+ * ACTIVE with its console marker, a no-change second `pulumi up`. The full story (bare
  * hosts, interruptions, life cycle, rebuilds) runs on the lab's default profile (deploy.test.ts).
  */
 import * as fs from "fs";
@@ -29,13 +30,13 @@ const context: LabContext = labContext({
   profile,
 });
 const cloud = new LabCloud(`zed-${process.pid}`, "[zed]");
+let guestImageDir: string;
 
 describe("debian-12/zed on packages-installed lab hosts (1 controller + 2 computes)", () => {
   beforeAll(async () => {
     process.env.NOVA_INSTALLER_STATE = stateRoot;
     cloud.inventory = await labUp(context, 2);
-    const guestImage = await ensureGuestImage(guestImageCacheDir(process.env), context.write);
-    await writeLabStack(cloud.stack, cloud.inventory, { guestImageDir: guestImage.dir, profile });
+    guestImageDir = (await ensureGuestImage(guestImageCacheDir(process.env), context.write)).dir;
   });
 
   afterAll(async () => {
@@ -46,7 +47,22 @@ describe("debian-12/zed on packages-installed lab hosts (1 controller + 2 comput
     fs.rmSync(stateRoot, { recursive: true, force: true });
   });
 
+  it("refuses these Debian 12 hosts in a debian-13/epoxy stack at their facts steps, before any other step", async () => {
+    await writeLabStack(cloud.stack, cloud.inventory!, { guestImageDir, profile: labProfileFor("debian-13/epoxy") });
+    const refused = await cloud.up("a debian-13/epoxy stack on Debian 12 hosts");
+    const output = refused.stdout + refused.stderr;
+    expect(refused.exitCode, output).not.toBe(0);
+    for (const host of ["controller", "compute1", "compute2"]) {
+      expect(output).toContain(
+        `${host}: the stack's profile is debian-13/epoxy (nova-installer:operatingSystem and nova-installer:openstackRelease), which needs ID=debian VERSION_ID=13 in /etc/os-release; this host runs ID=debian VERSION_ID=12 (Debian GNU/Linux 12 (bookworm))`,
+      );
+    }
+    const created = [...output.matchAll(/RemoteScript (\S+) created/g)].map((match) => match[1]);
+    expect(created, "no step but the facts ran").toEqual([]);
+  });
+
   it("deploys on Debian 12 hosts running Zed's Nova", async () => {
+    await writeLabStack(cloud.stack, cloud.inventory!, { guestImageDir, profile });
     const run = await cloud.up("first deploy");
     expect(run.exitCode, run.stdout + run.stderr).toBe(0);
     expect(await cloud.sh("controller", ". /etc/os-release && echo $VERSION_ID")).toBe("12\n");
