@@ -32,7 +32,7 @@ import { inventoryEndpoint } from "../lab/inventory";
 import { LabContext, labContext, labDown, labUp } from "../lab/lab";
 import { installedServices, serviceCatalog, serviceIds, serviceRecord } from "../catalog/services";
 import { LabStackOptions, writeLabStack } from "../lab/stack";
-import { rolePackages } from "../profiles/profiles";
+import { computeDriverClass, rolePackages } from "../profiles/profiles";
 import { defaultLabProfile, labProfileFor } from "../lab/image-recipe";
 import { frameScript } from "../remote/script";
 import { closeAllConnections, runCommand, SshEndpoint } from "../remote/ssh";
@@ -294,7 +294,10 @@ class Bench {
           execFile(
             "bash",
             [path.join(__dirname, "guide-baseline.sh"), inventoryFile],
-            { env: { ...process.env, BENCH_PASSWORDS_FILE: passwordsFile, BENCH_COMPUTE_DRIVER: computeDriver }, maxBuffer: 256 * 1024 * 1024 },
+            {
+              env: { ...process.env, BENCH_PASSWORDS_FILE: passwordsFile, BENCH_COMPUTE_DRIVER: computeDriverClass(profile, computeDriver) },
+              maxBuffer: 256 * 1024 * 1024,
+            },
             (error, _stdout, stderr) => (error ? reject(new Error(`guide baseline failed: ${stderr.slice(-3000)}`)) : resolve()),
           ),
         ),

@@ -14,7 +14,7 @@ import type { HostConfig, StackSettings } from "../config/types";
 import { guestImageRegistration } from "../guest/glance";
 import type { IniFragment } from "../lib/osloIni";
 import { shellQuote } from "../lib/shell";
-import type { ConfigFileSpec, ServicePlatform } from "../profiles/profiles";
+import { computeDriverClass, type ConfigFileSpec, type ServicePlatform } from "../profiles/profiles";
 import { CloudSettings, databaseCredentialsSpec, HostSettings, renderConfigFile, renderDatabaseCredentials } from "../render/configFiles";
 import { adminOpenrc } from "../steps/openstackClient";
 import type { TcpCheck } from "../steps/services";
@@ -132,7 +132,7 @@ function servicePlan(settings: StackSettings, host: HostConfig, id: ServiceId): 
     passwords,
   });
   const hostSettings = (virtType?: VirtType): HostSettings =>
-    compute ? { myIp: host.address, computeDriver: settings.computeDriver, virtType } : { myIp: host.address };
+    compute ? { myIp: host.address, computeDriver: computeDriverClass(settings.profile, settings.computeDriver), virtType } : { myIp: host.address };
   const overrides: IniFragment | undefined = record.overrides
     ? settings.configOverrides[record.overrides.configKey as keyof StackSettings["configOverrides"]]
     : undefined;

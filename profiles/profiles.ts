@@ -8,6 +8,7 @@
  * the table, so an unsupported host is rejected at validation time instead of half-installed.
  */
 import { installedServices, ServiceId, ServiceRole } from "../catalog/services";
+import type { ComputeDriver } from "../config/types";
 import type { RabbitPasswordMethod } from "../steps/rabbitmq";
 import { neutronPreloadSetup } from "./neutronPreload";
 
@@ -422,6 +423,17 @@ export function profileFor(operatingSystem: string, release: string): OsProfile 
     throw new Error(`unsupported operating system/release "${operatingSystem}/${release}"; supported: ${supportedProfiles.join(", ")}`);
   }
   return profile;
+}
+
+/**
+ * The class nova.conf's `compute_driver` names for the stack's driver setting. Where Nova keeps
+ * each node's identity (`identityFile`, 2023.1 and later), `fake.FakeDriver` is a test double
+ * whose node UUIDs change at every start of nova-compute, so its first restart fails ("Duplicate
+ * compute node record found"); `fake.FakeDriverWithoutFakeNodes` is the fake that keeps the
+ * node's identity like a real driver does.
+ */
+export function computeDriverClass(profile: OsProfile, driver: ComputeDriver): string {
+  return driver === "fake.FakeDriver" && profile.services.novaCompute.identityFile !== undefined ? "fake.FakeDriverWithoutFakeNodes" : driver;
 }
 
 /** A profile's package sets: one per service of the catalog, then the client. */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { allPackages, profileFor, supportedProfiles } from "../../profiles/profiles";
+import { allPackages, computeDriverClass, profileFor, supportedProfiles } from "../../profiles/profiles";
+import { hostPlan, plannedService } from "../../plan/hostPlan";
+import { stackFor } from "../support/stacks";
 
 describe("profiles", () => {
   it("knows the lab profile and the source documents' releases", () => {
@@ -33,5 +35,15 @@ describe("profiles", () => {
     expect(profileFor("centos-7", "rocky").templatedCellUrls).toBe(true);
     expect(profileFor("centos-stream-9", "caracal").services.nova.units).not.toContain("openstack-nova-consoleauth");
     expect(profileFor("centos-stream-9", "caracal").services.placement.sharesDatabase).toBeUndefined();
+  });
+
+  it("names the fake driver that keeps the node's identity where Nova keeps one (2023.1 and later)", () => {
+    expect(computeDriverClass(profileFor("debian-13", "epoxy"), "fake.FakeDriver")).toBe("fake.FakeDriverWithoutFakeNodes");
+    expect(computeDriverClass(profileFor("centos-stream-9", "caracal"), "fake.FakeDriver")).toBe("fake.FakeDriverWithoutFakeNodes");
+    expect(computeDriverClass(profileFor("debian-12", "zed"), "fake.FakeDriver")).toBe("fake.FakeDriver");
+    expect(computeDriverClass(profileFor("debian-13", "epoxy"), "libvirt.LibvirtDriver")).toBe("libvirt.LibvirtDriver");
+    const stack = stackFor("debian-13", "epoxy", true, { computeDriver: "fake.FakeDriver" });
+    const novaConf = plannedService(hostPlan(stack, "compute1"), "novaCompute").files.find((file) => file.path === "/etc/nova/nova.conf");
+    expect(novaConf?.render(stack.passwords, "qemu")).toContain("\ncompute_driver = fake.FakeDriverWithoutFakeNodes\n");
   });
 });
