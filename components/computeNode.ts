@@ -101,7 +101,7 @@ export class ComputeNode extends pulumi.ComponentResource {
       `${name}-identity-file`,
       {
         connection: args.host.connection,
-        description: `write ${file}`,
+        description: `compute node identity in ${file}`,
         create: lookup.stdout.apply((stdout) => writeComputeIdentityScript(file, parseComputeIdentity(stdout))),
       },
       { parent: this, dependsOn: [packages] },

@@ -20,6 +20,10 @@ export const maskedUnits: readonly string[] = [
   // apt lists the offline cache was made for.
   "apt-daily.timer",
   "apt-daily-upgrade.timer",
+  // A container shares this machine's kernel and has no /lib/modules: there are no modules to
+  // load. On trixie it runs (nspawn grants CAP_SYS_MODULE) and fails on the image's dangling
+  // /etc/modules-load.d/modules.conf.
+  "systemd-modules-load.service",
 ];
 
 /** Units enabled on every host (the image only installs them). */

@@ -80,11 +80,15 @@ export class LabCloud {
     try {
       return await created();
     } catch (error) {
-      if (!/HTTP 5\d\d|Unexpected API Error/.test(String(error)) && !droppedConnection.test(String(error))) throw error;
-      this.log(`server create failed, once more after cleaning up: ${String(error).split("\n").slice(2, 4).join(" ")}`);
-      for (const id of (await this.openstack(`server list --all-projects --name ${name} -f value -c ID`)).trim().split("\n").filter(Boolean)) {
-        await this.deleteServer(id);
-      }
+      // "Error creating server": it went to ERROR, for example when the build reached a
+      // nova-compute still starting after a restart (its start sets BUILDING instances to ERROR).
+      if (!/HTTP 5\d\d|Unexpected API Error|Error creating server/.test(String(error)) && !droppedConnection.test(String(error))) throw error;
+      const ids = (await this.openstack(`server list --all-projects --name ${name} -f value -c ID`)).trim().split("\n").filter(Boolean);
+      const faults = await Promise.all(ids.map((id) => this.openstack(`server show ${id} -f value -c fault`).catch(() => "?")));
+      this.log(
+        `server create failed, once more after cleaning up: ${String(error).split("\n").slice(2, 4).join(" ")}; fault: ${faults.join(" ").trim()}`,
+      );
+      for (const id of ids) await this.deleteServer(id);
       return created();
     }
   };
