@@ -16,6 +16,7 @@ import type { OsProfile } from "../profiles/profiles";
 import type { FileUpload } from "../remote/upload";
 import { databaseUrl } from "../render/urls";
 import { cellMappingScript } from "../steps/cells";
+import { cellMappingsCheckScript } from "../steps/checks";
 import { guestImageScript, testImageScript } from "../steps/image";
 import { identityBootstrapScript } from "../steps/keystone";
 import { answeringClientScript } from "../steps/openstackClient";
@@ -46,6 +47,8 @@ export interface SchemaStep {
   readonly timeoutSeconds?: number;
   /** The script reads the admin password (Keystone's bootstrap sets it). */
   readonly usesAdminPassword?: boolean;
+  /** Reads back what the step made (steps/checks.ts); a refresh reports what differs. Default: nothing read back. */
+  readonly check?: () => string;
 }
 
 /** A step after the service started, run with the admin's credentials on the controller. */
@@ -295,6 +298,7 @@ export const serviceCatalog = {
     schema: {
       id: "cells",
       description: "map cells and sync the nova databases",
+      check: cellMappingsCheckScript,
       script: (context: StepContext): string =>
         cellMappingScript({
           cell0DatabaseUrl: databaseUrlOf(novaDatabase, context.controllerHost, "nova_cell0"),

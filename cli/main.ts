@@ -6,6 +6,7 @@ import yargs, { CommandModule } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { labCommand } from "../lab/commands";
 import { doctorCommand } from "./doctor";
+import { driftCommand } from "./drift";
 import { guestImageCommand } from "./guestImage";
 import { hostsCommand } from "./hostKeys";
 import { previewDiffCommand } from "./previewDiff";
@@ -23,6 +24,7 @@ void yargs(hideBin(process.argv))
   .command(hostsCommand)
   .command(verifyCommand as unknown as CommandModule)
   .command(previewDiffCommand as unknown as CommandModule)
+  .command(driftCommand as unknown as CommandModule)
   .command(recoverCommand as unknown as CommandModule)
   .command(guestImageCommand)
   .demandCommand(1, "give a command; see --help")

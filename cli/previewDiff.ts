@@ -1,7 +1,8 @@
 /**
  * `nova-installer preview-diff`: a Markdown summary of `pulumi preview` for pull requests: how
  * many steps each host and component would create, update, replace or delete, and which
- * `[section] key` settings of which configuration files change. Values are never shown.
+ * `[section] key` settings of which configuration files change, old -> new. The values of secret
+ * settings (lib/settingsDiff.ts: the installer's own and `nova-installer:secretSettings`) are never shown.
  *
  * The preview shows a file's content only as "[secret]", so the settings are compared here: the
  * deployed content comes from the state (`pulumi stack export --show-secrets`: a RemoteScript
@@ -10,12 +11,12 @@
  * process. The format is described in docs/preview-diff.md.
  */
 import { writeFileSync } from "fs";
-import * as ini from "ini";
 import type { CommandModule } from "yargs";
 import type { StackConfig } from "../config/types";
 import { hostPlan, VirtType } from "../plan/hostPlan";
 import { recordedKvmUsable, virtTypeFor } from "../steps/virtualization";
 import { fileContentVariable } from "../steps/files";
+import { describeChange, secretSettingTest, SettingChange, settingChanges, settingName } from "../lib/settingsDiff";
 import { pulumiOrThrow, runPulumi } from "./pulumiCli";
 import { deployedVirtTypes, readStackConfig, stackOption } from "./stackConfigReader";
 
@@ -118,48 +119,6 @@ export function countBy(changes: readonly ResourceChange[], key: (change: Resour
 
 // ---- configuration files -------------------------------------------------------------------
 
-export interface SettingChange {
-  /** "" for keys before the first section. */
-  readonly section: string;
-  readonly key: string;
-  readonly change: "added" | "removed" | "changed";
-}
-
-/** `section\0key` -> value, for every key of an ini text (sections nested by dots flattened back). */
-function flattenIni(text: string): Map<string, string> {
-  const settings = new Map<string, string>();
-  const walk = (section: string, entries: Record<string, unknown>, topLevel: boolean): void => {
-    for (const [key, value] of Object.entries(entries)) {
-      if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-        walk(topLevel ? key : `${section}.${key}`, value as Record<string, unknown>, false);
-      } else {
-        settings.set(`${section}\0${key}`, JSON.stringify(value));
-      }
-    }
-  };
-  walk("", ini.parse(text), true);
-  return settings;
-}
-
-/** The settings that differ between two versions of a file, read as ini; values are compared, never returned. */
-export function iniDiff(oldText: string, newText: string): SettingChange[] {
-  const before = flattenIni(oldText);
-  const after = flattenIni(newText);
-  const changes: SettingChange[] = [];
-  const split = (id: string) => {
-    const [section, key] = id.split("\0");
-    return { section, key };
-  };
-  for (const [id, value] of after) {
-    if (!before.has(id)) changes.push({ ...split(id), change: "added" });
-    else if (before.get(id) !== value) changes.push({ ...split(id), change: "changed" });
-  }
-  for (const id of before.keys()) {
-    if (!after.has(id)) changes.push({ ...split(id), change: "removed" });
-  }
-  return changes;
-}
-
 /** The plain value of a state property, unwrapping secrets exported with --show-secrets; undefined if still encrypted. */
 export function revealed(value: unknown): unknown {
   const secretSignature = "4dabf18193072939515e22adb298388d";
@@ -256,6 +215,7 @@ export function fileChanges(
   changes: readonly ResourceChange[],
   deployed: ReadonlyMap<string, string>,
   rendered: (host: string, path: string) => string,
+  isSecret = secretSettingTest(),
 ): FileChange[] {
   return changes
     .filter((change) => change.description.startsWith(writePrefix))
@@ -272,7 +232,7 @@ export function fileChanges(
       } catch (error) {
         return { ...base, note: `cannot render the new content: ${(error as Error).message.split("\n")[0]}` };
       }
-      const settings = iniDiff(before, after);
+      const settings = settingChanges(before, after, isSecret);
       return settings.length > 0
         ? { ...base, settings }
         : { ...base, settings, note: "no setting changes (the step's script or file attributes do)" };
@@ -329,15 +289,18 @@ export function previewMarkdown(report: PreviewReport): string {
   if (files.length === 0) {
     lines.push("No configuration file changes.");
   } else {
-    lines.push("| host | file | operation | setting | change |", "|---|---|---|---|---|");
+    lines.push("| host | file | operation | setting | change | old -> new |", "|---|---|---|---|---|---|");
     for (const file of [...files].sort((a, b) => a.host.localeCompare(b.host) || a.path.localeCompare(b.path))) {
       const prefix = `| ${cell(file.host)} | ${code(file.path)} | ${file.operation}`;
       for (const setting of file.settings ?? []) {
-        lines.push(`${prefix} | ${code(setting.section === "" ? setting.key : `[${setting.section}] ${setting.key}`)} | ${setting.change} |`);
+        lines.push(`${prefix} | ${code(settingName(setting))} | ${setting.change} | ${cell(describeChange(setting))} |`);
       }
-      if (file.note !== undefined) lines.push(`${prefix} | | ${cell(file.note)} |`);
+      if (file.note !== undefined) lines.push(`${prefix} | | ${cell(file.note)} | |`);
     }
-    lines.push("", "Values are never shown: compare them with `nova-installer render --show-secrets` on a trusted machine.");
+    lines.push(
+      "",
+      "Secret values (passwords, transport_url, connection strings, `nova-installer:secretSettings`) are never shown: compare them with `nova-installer render --show-secrets` on a trusted machine.",
+    );
   }
 
   lines.push("", `<details><summary>Steps (${changes.length})</summary>`, "", "| host | step | operation | what it does |", "|---|---|---|---|");
@@ -369,12 +332,13 @@ async function previewReport(stack: string): Promise<PreviewReport> {
   const exported = JSON.parse((await pulumiOrThrow(["stack", "export", "--show-secrets", "--stack", stack])).stdout) as StackExport;
   const changes = resourceChanges(JSON.parse(preview.stdout) as PreviewJson);
   const renderer = currentFileRenderer(config, exportedVirtTypes(exported));
-  return { stack, changes, files: fileChanges(changes, deployedFiles(exported), renderer) };
+  return { stack, changes, files: fileChanges(changes, deployedFiles(exported), renderer, secretSettingTest(config.secretSettings)) };
 }
 
 export const previewDiffCommand: CommandModule<object, { stack: string; output?: string }> = {
   command: "preview-diff",
-  describe: "Summarize pulumi preview as Markdown for a pull request: changes per host and component, changed configuration settings (names only)",
+  describe:
+    "Summarize pulumi preview as Markdown for a pull request: changes per host and component, changed configuration settings (old -> new; secret values never shown)",
   builder: (args) =>
     args
       .option("stack", stackOption)

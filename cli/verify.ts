@@ -6,7 +6,7 @@
  */
 import type { HostConfig, StackConfig } from "../config/types";
 import { shellQuote } from "../lib/shell";
-import { adminOpenrcFile } from "../plan/hostPlan";
+import { adminOpenrcFile, hostPlan, managedUnits } from "../plan/hostPlan";
 import { endpointOf } from "../remote/endpoint";
 import { CommandResult, runCommand } from "../remote/ssh";
 import { checkCommand, CheckRow, errorDetail, worst } from "./checkTable";
@@ -232,6 +232,49 @@ export function checkUpgradeStatus(tool: string, result: CommandResult, controll
   };
 }
 
+/** Prints `unit active-state enabled-state` per unit (what checkUnits reads). */
+export function unitStatesCommand(units: readonly string[]): string {
+  return `for unit in ${units.map(shellQuote).join(" ")}; do printf '%s %s %s\\n' "$unit" "$(systemctl is-active "$unit" 2>/dev/null)" "$(systemctl is-enabled "$unit" 2>/dev/null)"; done`;
+}
+
+/** The managed units of a host: each active and enabled (Nova's API sees a stopped nova-compute only once its heartbeat expires). */
+export function checkUnits(host: string, units: readonly string[], stdout: string): CheckRow {
+  const states = new Map(
+    stdout
+      .trim()
+      .split("\n")
+      .map((line) => line.trim().split(/\s+/))
+      .map(([unit, active = "", enabled = ""]) => [unit, { active, enabled }]),
+  );
+  const wrong = units.flatMap((unit) => {
+    const state = states.get(unit);
+    if (state === undefined) return [`${unit}: not reported`];
+    const problems = [
+      state.active === "active" ? "" : state.active || "unknown",
+      state.enabled === "enabled" ? "" : state.enabled || "not enabled",
+    ].filter(Boolean);
+    return problems.length === 0 ? [] : [`${unit}: ${problems.join(", ")}`];
+  });
+  return wrong.length === 0
+    ? { host, check: "units", result: "OK", detail: `${units.length} active and enabled: ${units.join(" ")}` }
+    : { host, check: "units", result: "FAIL", detail: `${wrong.join("; ")} (pulumi up --refresh starts and enables them)` };
+}
+
+/** Every host's managed units, read on each host (in parallel). */
+export async function runUnitChecks(config: StackConfig): Promise<CheckRow[]> {
+  return Promise.all(
+    config.hosts.map(async (host) => {
+      const units = managedUnits(config, hostPlan(config, host.name));
+      try {
+        const result = await runCommand(endpointOf(config, host), unitStatesCommand(units), { timeoutMs: 60_000 });
+        return checkUnits(host.name, units, result.stdout);
+      } catch (error) {
+        return { host: host.name, check: "units", result: "FAIL" as const, detail: `cannot read them: ${errorDetail(error)}` };
+      }
+    }),
+  );
+}
+
 function lastLine(output: string): string {
   return output.trim().split("\n").pop()?.trim() || "no output";
 }
@@ -337,13 +380,14 @@ export async function runVerify(config: StackConfig): Promise<CheckRow[]> {
     }),
   );
   // Controller rows first, then each compute's, in the stack's order.
-  const rows = results.flat();
+  const rows = [...results.flat(), ...(await runUnitChecks(config))];
   return config.hosts.flatMap((host) => rows.filter((row) => row.host === host.name));
 }
 
 export const verifyCommand = checkCommand({
   command: "verify",
-  describe: "After a deployment: the install guide's verification on the controller (services, catalog, images, cells, hypervisors, upgrade checks)",
+  describe:
+    "After a deployment: the install guide's verification on the controller (services, catalog, images, cells, hypervisors, upgrade checks) and each host's managed units (active, enabled)",
   example: "one line per check and host; exit code 3 when a check fails",
   epilog:
     "Needs no passwords locally: the client uses /root/admin-openrc, which the installer wrote on the controller. " +

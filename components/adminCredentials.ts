@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlannedFile } from "../plan/hostPlan";
 import { RemoteScript } from "../remote/remoteScript";
 import { fileContentVariable, writeFileScript } from "../steps/files";
-import type { OnHostWithPasswords } from "./remoteSteps";
+import { fileCheckOf, OnHostWithPasswords } from "./remoteSteps";
 
 export interface AdminCredentialsArgs extends OnHostWithPasswords {
   /** The openrc file as the controller's plan has it. */
@@ -24,6 +24,7 @@ export class AdminCredentials extends pulumi.ComponentResource {
         description: `write ${file.path}`,
         create: writeFileScript(file),
         secrets: { [fileContentVariable]: args.passwords.apply((values) => file.render(values)) },
+        check: fileCheckOf(file),
       },
       { parent: this },
     );

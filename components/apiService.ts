@@ -51,6 +51,7 @@ export class ApiService extends pulumi.ComponentResource {
           create: [...(service.platform.schemaSetup ?? []), service.schema.spec.script(args.context)].join("\n"),
           timeoutSeconds: service.schema.spec.timeoutSeconds,
           secrets: service.schema.spec.usesAdminPassword ? { [adminPasswordVariable]: passwords.admin } : undefined,
+          check: service.schema.spec.check && { kind: "script", script: service.schema.spec.check() },
         },
         { parent: this, dependsOn: files },
       );

@@ -9,6 +9,7 @@ import type { PasswordName } from "../config/passwords";
 import type { PlannedService } from "../plan/hostPlan";
 import { RemoteScript } from "../remote/remoteScript";
 import { databaseGrantsScript, DatabaseGrant, dropDatabasesScript, passwordVariable, sqlStringContent } from "../steps/mariadb";
+import { grantsCheckScript } from "../steps/checks";
 import type { OnHostWithPasswords } from "./remoteSteps";
 
 /** A database user of the cloud and the databases granted to it (a catalog record's `database`). */
@@ -55,6 +56,7 @@ export class Databases extends pulumi.ComponentResource {
         create: databaseGrantsScript(grants),
         delete: args.allowDataDestruction ? dropDatabasesScript(grants) : undefined,
         secrets,
+        check: { kind: "script", script: grantsCheckScript(grants) },
       },
       { parent: this, protect: !args.allowDataDestruction },
     );

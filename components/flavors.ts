@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { RemoteScript } from "../remote/remoteScript";
 import { Flavor, flavorsScript } from "../steps/compute";
 import { adminPasswordVariable } from "../steps/keystone";
+import { flavorsCheckScript } from "../steps/checks";
 import type { AdminAccess, HostTarget } from "./remoteSteps";
 
 export interface FlavorsArgs extends AdminAccess {
@@ -22,6 +23,7 @@ export class Flavors extends pulumi.ComponentResource {
         description: `flavors ${args.flavors.map((flavor) => flavor.name).join(" ")}`,
         create: flavorsScript(args.authUrl, args.region, args.flavors),
         secrets: { [adminPasswordVariable]: args.adminPassword },
+        check: { kind: "script", script: flavorsCheckScript(args.flavors.map((flavor) => flavor.name)) },
       },
       { parent: this },
     );

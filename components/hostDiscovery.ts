@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RemoteScript } from "../remote/remoteScript";
 import { discoverHostsScript } from "../steps/compute";
+import { hostMappingsCheckScript } from "../steps/checks";
 import type { HostTarget } from "./remoteSteps";
 
 export interface HostDiscoveryArgs {
@@ -28,6 +29,7 @@ export class HostDiscovery extends pulumi.ComponentResource {
         connection: args.controller.connection,
         description: `discover hosts ${computes.join(" ")}`,
         create: discoverHostsScript(computes),
+        check: { kind: "script", script: hostMappingsCheckScript(computes) },
         timeoutSeconds: 900,
       },
       { parent: this },

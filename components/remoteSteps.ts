@@ -6,11 +6,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { CloudPasswords } from "../config/passwords";
 import type { PlannedFile } from "../plan/hostPlan";
 import type { OsProfile } from "../profiles/profiles";
+import type { FileCheck } from "../remote/drift";
 import { RemoteScript } from "../remote/remoteScript";
 import type { SshEndpoint } from "../remote/ssh";
 import { fileContentVariable, restartReadersScript, writeFileScript } from "../steps/files";
 import { installPackagesScript } from "../steps/packages";
 import { startServicesScript, StartServicesOptions, stopServicesScript } from "../steps/services";
+import { unitsCheckScript } from "../steps/checks";
 
 /** A component's host, and the cloud's passwords its steps use. */
 export interface OnHostWithPasswords {
@@ -54,7 +56,7 @@ export function installPackages(name: string, host: HostTarget, packages: readon
 export function writeConfigFile(
   name: string,
   host: HostTarget,
-  spec: Pick<PlannedFile, "path" | "owner" | "group" | "mode" | "readers">,
+  spec: Pick<PlannedFile, "path" | "owner" | "group" | "mode" | "readers"> & { readonly secretSettings?: readonly string[] },
   content: pulumi.Input<string>,
   opts: pulumi.CustomResourceOptions,
 ): RemoteScript {
@@ -67,9 +69,19 @@ export function writeConfigFile(
       create: write,
       update: `${write}\n${restartReadersScript(spec.readers)}`,
       secrets: { [fileContentVariable]: content },
+      // Read back on refresh: present, owner, group, mode, content; a repair rewrites it and
+      // restarts the units that read it.
+      check: fileCheckOf(spec),
     },
     opts,
   );
+}
+
+/** How a refresh reads back a file the installer writes: present, owner, group, mode, content. */
+export function fileCheckOf(
+  spec: Pick<PlannedFile, "path" | "owner" | "group" | "mode"> & { readonly secretSettings?: readonly string[] },
+): FileCheck {
+  return { kind: "file", path: spec.path, owner: spec.owner, group: spec.group, mode: spec.mode, secretSettings: spec.secretSettings ?? [] };
 }
 
 /** Writes a file of the host's plan under its step's name (and its former name as an alias). */
@@ -96,6 +108,10 @@ export function startServices(
       description: `start ${units.join(" ")}`,
       create: startServicesScript(units, options),
       delete: options.stopOnDelete ? stopServicesScript(units) : undefined,
+      // Read back on refresh: every unit enabled and active; a repair enables and starts what is
+      // not, without restarting what runs.
+      check: { kind: "script", script: unitsCheckScript(units) },
+      repair: startServicesScript(units, { ...options, restart: false }),
     },
     opts,
   );

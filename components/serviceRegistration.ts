@@ -52,6 +52,9 @@ export class ServiceRegistration extends pulumi.ComponentResource {
         create: registrationScript(args.host.profile.python),
         delete: args.allowDataDestruction ? registrationScript(args.host.profile.python, "unregister") : undefined,
         secrets: { [registrationVariable]: document },
+        // Read back on refresh: what a registration would create or change (users, their
+        // passwords and roles, services, endpoints and their URLs); a repair registers again.
+        check: { kind: "script", script: registrationScript(args.host.profile.python, "check") },
       },
       { parent: this, protect: !args.allowDataDestruction },
     );

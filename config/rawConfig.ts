@@ -24,6 +24,7 @@ export const jsonConfigKeys = [
   "refreshPackageIndex",
   "passwords",
   "configOverrides",
+  "secretSettings",
   "flavors",
   "apiWorkers",
   "allowDataDestruction",

@@ -135,6 +135,27 @@ export class Reader {
     return inspected.image;
   }
 
+  /** Settings marked secret: a list of "key" or "[section] key". */
+  secretSettings(): string[] {
+    const value = this.raw["secretSettings"];
+    if (value === undefined) {
+      return [];
+    }
+    if (!Array.isArray(value)) {
+      this.problems.push(`${key("secretSettings")}: expected a list of "key" or "[section] key", got ${show(value)}`);
+      return [];
+    }
+    return value.flatMap((entry, index) => {
+      if (typeof entry !== "string" || !/^(\[[^\]\s]+\] )?[^\s[\]=]+$/.test(entry)) {
+        this.problems.push(
+          `${key("secretSettings")}[${index}]: ${show(entry)} is not "key" or "[section] key" (for example "[libvirt] rbd_secret_uuid")`,
+        );
+        return [];
+      }
+      return [entry];
+    });
+  }
+
   flavors(): FlavorConfig[] {
     const value = this.raw["flavors"];
     if (value === undefined) {

@@ -38,6 +38,7 @@ export function resolveStackConfig(raw: RawStackConfig): StackConfig {
   const allowDataDestruction = reader.boolean("allowDataDestruction", false);
   const passwords = reader.passwords(prerequisites ? passwordNames : requiredPasswords(false));
   const configOverrides = readOverrides(reader);
+  const secretSettings = reader.secretSettings();
   const computeDriver = reader.oneOf("computeDriver", computeDrivers, "libvirt.LibvirtDriver") as ComputeDriver;
   const virtType = reader.oneOf("virtType", virtTypes, undefined);
   const flavors = reader.flavors();
@@ -106,6 +107,7 @@ export function resolveStackConfig(raw: RawStackConfig): StackConfig {
     refreshPackageIndex,
     passwords,
     configOverrides,
+    secretSettings,
     computeDriver,
     virtType,
     flavors,

@@ -58,6 +58,12 @@ export interface StackSettings {
   readonly prerequisites: boolean;
   readonly refreshPackageIndex: boolean;
   readonly configOverrides: Readonly<Partial<Record<OverridableFile, IniFragment>>>;
+  /**
+   * Settings the operator marks secret, "key" (any section) or "[section] key": like the
+   * installer's own (passwords, transport_url, connection), their values are never shown by
+   * preview-diff or drift.
+   */
+  readonly secretSettings: readonly string[];
   /** nova-compute's virt driver on every compute. */
   readonly computeDriver: ComputeDriver;
   /** [libvirt] virt_type; undefined: from each compute's CPU flags (vmx/svm: kvm, none: qemu). */

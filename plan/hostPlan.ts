@@ -37,6 +37,8 @@ export interface PlannedFile {
   readonly format: "ini" | "text";
   /** Units restarted when the file changes. */
   readonly readers: readonly string[];
+  /** Settings the operator marked secret (nova-installer:secretSettings), besides the installer's own. */
+  readonly secretSettings: readonly string[];
   /** Whether the content depends on the compute's virt_type (decided from its CPU at deploy time). */
   readonly needsVirtType: boolean;
   /** The file's text for these passwords (and virt_type, where `needsVirtType`). */
@@ -146,6 +148,7 @@ function servicePlan(settings: StackSettings, host: HostConfig, id: ServiceId): 
     mode: spec.mode,
     format: spec.format,
     readers: spec.readers,
+    secretSettings: settings.secretSettings,
     needsVirtType: compute,
     render: (passwords, virtType) => {
       if (compute && virtType === undefined) {
@@ -167,6 +170,7 @@ function servicePlan(settings: StackSettings, host: HostConfig, id: ServiceId): 
       mode: credentialsSpec.mode,
       format: credentialsSpec.format,
       readers: credentialsSpec.readers,
+      secretSettings: settings.secretSettings,
       needsVirtType: false,
       render: (passwords) => renderDatabaseCredentials(database, passwords),
     };
@@ -198,6 +202,15 @@ export function hostPlan(settings: StackSettings, hostName: string): HostPlan {
   return { host, services, files: [...services.flatMap(filesOf), ...admin] };
 }
 
+/**
+ * The units the installer starts on a host and keeps enabled and active: its services' units,
+ * and on a compute with the libvirt driver the hypervisor's (started with nova-compute).
+ */
+export function managedUnits(settings: StackSettings, plan: HostPlan): string[] {
+  const hypervisor = plan.host.role === "compute" && settings.computeDriver === "libvirt.LibvirtDriver" ? [settings.profile.hypervisorUnit] : [];
+  return [...hypervisor, ...plan.services.flatMap((service) => service.units)];
+}
+
 /** A planned service's files: its configuration, then its credentials. */
 export function filesOf(service: PlannedService): PlannedFile[] {
   return [...service.files, ...(service.credentials ? [service.credentials] : [])];
@@ -211,6 +224,7 @@ export function adminCredentialsFile(settings: StackSettings): PlannedFile {
     ...adminOpenrcFile,
     format: "text",
     readers: [],
+    secretSettings: settings.secretSettings,
     needsVirtType: false,
     render: (passwords) => adminOpenrc(authUrlOf(settings), settings.region, passwords.admin),
   };

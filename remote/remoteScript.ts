@@ -8,6 +8,7 @@
  * are uploaded first, over the same connection (remote/upload.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { DriftItem, StepCheck } from "./drift";
 import type { SshEndpoint } from "./ssh";
 import type { FileUpload } from "./upload";
 
@@ -40,6 +41,13 @@ export interface RemoteScriptArgs {
    * does not. Default: none.
    */
   readonly uploads?: pulumi.Input<readonly FileUpload[]>;
+  /**
+   * How a refresh reads back what the step owns (remote/drift.ts): what differs is recorded in
+   * `drift`, and the next update runs `repair`. Default: the step reads nothing back.
+   */
+  readonly check?: pulumi.Input<StepCheck>;
+  /** Script that puts back what a refresh found different. Default: `update`, else `create`. */
+  readonly repair?: pulumi.Input<string>;
 }
 
 /**
@@ -59,6 +67,7 @@ const loader: pulumi.dynamic.ResourceProvider = {
   diff: (id, olds, news) => implementation().diff!(id, olds, news),
   update: (id, olds, news) => implementation().update!(id, olds, news),
   delete: (id, properties) => implementation().delete!(id, properties),
+  read: (id, properties) => implementation().read!(id, properties),
 };
 
 export class RemoteScript extends pulumi.dynamic.Resource {
@@ -66,6 +75,8 @@ export class RemoteScript extends pulumi.dynamic.Resource {
   declare public readonly stdout: pulumi.Output<string>;
   /** Standard error of the last run (capped, secrets redacted). */
   declare public readonly stderr: pulumi.Output<string>;
+  /** What the last refresh found different on the host (empty: nothing, or not read back). */
+  declare public readonly drift: pulumi.Output<DriftItem[]>;
 
   constructor(name: string, args: RemoteScriptArgs, opts?: pulumi.CustomResourceOptions) {
     const secretOutputs = args.secretOutput ? ["secrets", "stdout", "stderr"] : ["secrets"];
@@ -82,8 +93,11 @@ export class RemoteScript extends pulumi.dynamic.Resource {
         triggers: args.triggers,
         timeoutSeconds: args.timeoutSeconds,
         uploads: args.uploads,
+        check: args.check,
+        repair: args.repair,
         stdout: undefined,
         stderr: undefined,
+        drift: undefined,
       },
       { ...opts, additionalSecretOutputs: [...secretOutputs, ...(opts?.additionalSecretOutputs ?? [])] },
       "nova-installer",

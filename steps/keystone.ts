@@ -65,15 +65,16 @@ const registrationProgram = readFileSync(join(__dirname, "..", "remote", "python
 
 /**
  * @param action "register" makes Keystone match the document; "unregister" removes its users,
- *   services and endpoints.
+ *   services and endpoints; "check" changes nothing and prints what a registration would change,
+ *   one `object<TAB>expected<TAB>found` line each (remote/drift.ts).
  */
-export function registrationScript(python: string, action: "register" | "unregister" = "register"): string {
+export function registrationScript(python: string, action: "register" | "unregister" | "check" = "register"): string {
   return [
     "program=$(mktemp /tmp/keystone-register.XXXXXX)",
     `trap 'rm -f "$program"' EXIT`,
     `cat >"$program" <<'PYTHON'`,
     registrationProgram.trimEnd(),
     "PYTHON",
-    `printf '%s' "$${registrationVariable}" | ${python} "$program"${action === "unregister" ? " unregister" : ""}`,
+    `printf '%s' "$${registrationVariable}" | ${python} "$program"${action === "register" ? "" : ` ${action}`}`,
   ].join("\n");
 }

@@ -13,6 +13,8 @@ export interface StartServicesOptions {
   readonly listening?: readonly TcpCheck[];
   /** Stop and disable the units when the step is removed from the stack. Default false (they keep running). */
   readonly stopOnDelete?: boolean;
+  /** Restart units that run already (false: only start what does not run). Default true. */
+  readonly restart?: boolean;
   /** How long to wait for each check. Default 120 s. */
   readonly timeoutSeconds?: number;
 }
@@ -30,7 +32,7 @@ export function startServicesScript(units: readonly string[], options: StartServ
   const lines = [
     ...(options.setup ?? []),
     `systemctl enable -q ${quoted}`,
-    `systemctl restart ${quoted} || true`,
+    `systemctl ${options.restart === false ? "start" : "restart"} ${quoted} || true`,
     `for unit in ${quoted}; do`,
     `  for attempt in $(seq ${timeout}); do`,
     '    systemctl is-active -q "$unit" && break',

@@ -10,6 +10,9 @@ revoked for nothing) and the admin role on "service"; each service entity exists
 interface has exactly one endpoint in the region, with the given URL (a changed URL is updated,
 duplicates left by hand-run guide commands are removed). Prints one JSON line per action.
 
+With the argument "check" it changes nothing: it prints one line per object a registration would
+create or change, "object<TAB>expected<TAB>found" (a refresh's read-back; no password is printed).
+
 With the argument "unregister" it removes what it would register instead: each service's
 endpoints and entity and each user (the shared "service" project is kept). That runs only when
 the stack allows destroying data (pulumi destroy of an unprotected registration).
@@ -26,10 +29,18 @@ from keystoneauth1.identity import v3
 from keystoneclient.v3 import client
 
 spec = json.load(sys.stdin)
+CHECK = sys.argv[1:] == ["check"]
+DIFFERENCES = []
 
 
 def report(action, kind, name):
-    print(json.dumps({"action": action, "kind": kind, "name": name}))
+    if not CHECK:
+        print(json.dumps({"action": action, "kind": kind, "name": name}))
+
+
+def drift(kind, name, expected, found):
+    """In check mode: one difference, instead of the change that would put it right."""
+    DIFFERENCES.append("%s %s\t%s\t%s" % (kind, name, expected, found))
 
 
 def admin_client():
@@ -53,12 +64,18 @@ def ensure_project(keystone, name):
     if found:
         report("unchanged", "project", name)
         return found[0]
+    if CHECK:
+        drift("project", name, "present", "missing")
+        return None
     report("created", "project", name)
     return keystone.projects.create(name=name, domain="default", description="Service Project")
 
 
 def ensure_user(keystone, name, password):
     found = keystone.users.list(domain="default", name=name)
+    if not found and CHECK:
+        drift("user", name, "present", "missing")
+        return None
     if not found:
         report("created", "user", name)
         return keystone.users.create(name=name, domain="default", password=password)
@@ -67,16 +84,20 @@ def ensure_user(keystone, name, password):
     # password checked again on the next run.
     if password_works(name, password):
         report("unchanged", "user", name)
+    elif CHECK:
+        drift("user", name + " password", "[secret]", "[secret] changed")
     else:
         keystone.users.update(user, password=password)
         report("updated", "user password", name)
     return user
 
 
-def ensure_role(keystone, user, project, role_name):
+def ensure_role(keystone, user, project, role_name, user_name):
     role = keystone.roles.list(name=role_name)[0]
-    if keystone.role_assignments.list(user=user, project=project, role=role):
+    if user is not None and project is not None and keystone.role_assignments.list(user=user, project=project, role=role):
         report("unchanged", "role assignment", "%s:%s" % (user.name, role_name))
+    elif CHECK:
+        drift("role assignment", "%s on project service" % user_name, role_name, "missing")
     else:
         keystone.roles.grant(role, user=user, project=project)
         report("created", "role assignment", "%s:%s" % (user.name, role_name))
@@ -87,15 +108,26 @@ def ensure_service(keystone, entry):
     if found:
         report("unchanged", "service", entry["name"])
         return found[0]
+    if CHECK:
+        drift("service", entry["name"], "present (type %s)" % entry["type"], "missing")
+        return None
     report("created", "service", entry["name"])
     return keystone.services.create(name=entry["name"], type=entry["type"], description=entry["description"])
 
 
-def ensure_endpoints(keystone, service, endpoints):
+def ensure_endpoints(keystone, service, endpoints, service_name):
     for interface in sorted(endpoints):
         url = endpoints[interface]
-        name = "%s/%s" % (service.name, interface)
-        found = keystone.endpoints.list(service=service, interface=interface, region=spec["region"])
+        name = "%s/%s" % (service_name, interface)
+        found = keystone.endpoints.list(service=service, interface=interface, region=spec["region"]) if service is not None else []
+        if CHECK:
+            if not found:
+                drift("endpoint", name, url, "missing")
+            elif found[0].url != url:
+                drift("endpoint", name, url, found[0].url)
+            if len(found) > 1:
+                drift("endpoint", name, "1 endpoint", "%d endpoints" % len(found))
+            continue
         for duplicate in found[1:]:
             keystone.endpoints.delete(duplicate)
             report("deleted duplicate", "endpoint", name)
@@ -114,9 +146,9 @@ def register():
     project = ensure_project(keystone, "service")
     for entry in spec["services"]:
         user = ensure_user(keystone, entry["user"], entry["password"])
-        ensure_role(keystone, user, project, "admin")
+        ensure_role(keystone, user, project, "admin", entry["user"])
         service = ensure_service(keystone, entry["service"])
-        ensure_endpoints(keystone, service, entry["endpoints"])
+        ensure_endpoints(keystone, service, entry["endpoints"], entry["service"]["name"])
 
 
 def unregister():
@@ -140,7 +172,10 @@ def main():
     attempts = 10
     for attempt in range(1, attempts + 1):
         try:
+            del DIFFERENCES[:]
             unregister() if sys.argv[1:] == ["unregister"] else register()
+            for line in DIFFERENCES:
+                print(line)
             return
         except (auth_exceptions.ConnectFailure, auth_exceptions.ConnectTimeout, auth_exceptions.ServiceUnavailable) as error:
             if attempt == attempts:

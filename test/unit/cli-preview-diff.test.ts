@@ -11,7 +11,6 @@ import {
   exportedStackOutputs,
   exportedVirtTypes,
   fileChanges,
-  iniDiff,
   PreviewJson,
   previewMarkdown,
   resourceChanges,
@@ -19,6 +18,7 @@ import {
   StackExport,
   urnParts,
 } from "../../cli/previewDiff";
+import { describeChange, secretSettingTest, settingChanges } from "../../lib/settingsDiff";
 import { stackFor } from "../support/stacks";
 
 const prefix = "urn:pulumi:prod::nova-installer::";
@@ -153,23 +153,36 @@ describe("preview steps", () => {
 });
 
 describe("settings diff", () => {
-  it("lists added, changed and removed keys by section", () => {
-    expect(iniDiff(novaConfBefore, novaConfAfter)).toEqual([
-      { section: "DEFAULT", key: "transport_url", change: "changed" },
-      { section: "DEFAULT", key: "debug", change: "added" },
-      { section: "wsgi", key: "api_paste_config", change: "removed" },
+  it("lists added, changed and removed keys by section, with the values of settings that are not secret", () => {
+    expect(settingChanges(novaConfBefore, novaConfAfter)).toEqual([
+      { section: "DEFAULT", key: "transport_url", change: "changed", secret: true },
+      { section: "DEFAULT", key: "debug", change: "added", before: undefined, after: "true" },
+      { section: "wsgi", key: "api_paste_config", change: "removed", before: "/etc/nova/api-paste.ini", after: undefined },
     ]);
   });
 
+  it("shows old -> new, and a secret only as changed", () => {
+    const [ratio] = settingChanges("[DEFAULT]\ncpu_allocation_ratio = 4.0\n", "[DEFAULT]\ncpu_allocation_ratio = 3.0\n");
+    expect(describeChange(ratio)).toBe("4.0 -> 3.0");
+    const [password] = settingChanges("[keystone_authtoken]\npassword = OLD-s3cret\n", "[keystone_authtoken]\npassword = NEW-s3cret\n");
+    expect(describeChange(password)).toBe("[secret] changed");
+    expect(JSON.stringify(password)).not.toMatch(/s3cret/);
+  });
+
+  it("keeps the values of the settings an operator marks secret, by key or by [section] key", () => {
+    const before = "[libvirt]\nrbd_secret_uuid = aaa\n[DEFAULT]\nmy_token = t1\nother = 1\n";
+    const after = "[libvirt]\nrbd_secret_uuid = bbb\n[DEFAULT]\nmy_token = t2\nother = 2\n";
+    const changes = settingChanges(before, after, secretSettingTest(["[libvirt] rbd_secret_uuid", "my_token"]));
+    expect(changes.map(describeChange)).toEqual(["[secret] changed", "[secret] changed", "1 -> 2"]);
+    expect(JSON.stringify(changes)).not.toMatch(/aaa|bbb|t1|t2/);
+  });
+
   it("reads keys before any section, dotted sections and shell files", () => {
-    expect(iniDiff("a = 1\n[filter.one]\nb = 2\n", "a = 2\n[filter.one]\nb = 3\n")).toEqual([
-      { section: "", key: "a", change: "changed" },
-      { section: "filter.one", key: "b", change: "changed" },
-    ]);
-    expect(iniDiff("export OS_PASSWORD='old'\nexport OS_REGION_NAME='One'\n", "export OS_PASSWORD='new'\nexport OS_REGION_NAME='One'\n")).toEqual([
-      { section: "", key: "export OS_PASSWORD", change: "changed" },
-    ]);
-    expect(iniDiff(novaConfAfter, novaConfAfter)).toEqual([]);
+    expect(settingChanges("a = 1\n[filter.one]\nb = 2\n", "a = 2\n[filter.one]\nb = 3\n").map(describeChange)).toEqual(["1 -> 2", "2 -> 3"]);
+    expect(
+      settingChanges("export OS_PASSWORD='old'\nexport OS_REGION_NAME='One'\n", "export OS_PASSWORD='new'\nexport OS_REGION_NAME='One'\n"),
+    ).toEqual([{ section: "", key: "export OS_PASSWORD", change: "changed", secret: true }]);
+    expect(settingChanges(novaConfAfter, novaConfAfter)).toEqual([]);
   });
 });
 
@@ -226,9 +239,9 @@ describe("file changes", () => {
         path: "/etc/nova/nova.conf",
         operation: "update",
         settings: [
-          { section: "DEFAULT", key: "transport_url", change: "changed" },
-          { section: "DEFAULT", key: "debug", change: "added" },
-          { section: "wsgi", key: "api_paste_config", change: "removed" },
+          { section: "DEFAULT", key: "transport_url", change: "changed", secret: true },
+          { section: "DEFAULT", key: "debug", change: "added", before: undefined, after: "true" },
+          { section: "wsgi", key: "api_paste_config", change: "removed", before: "/etc/nova/api-paste.ini", after: undefined },
         ],
       },
       { host: "controller", path: "/etc/placement/placement.conf", operation: "update", note: "deployed content not readable from the state" },
@@ -296,16 +309,16 @@ describe("Markdown", () => {
 
 ### Configuration files
 
-| host | file | operation | setting | change |
-|---|---|---|---|---|
-| compute3 | \`/etc/nova/nova.conf\` | create | | new file |
-| compute4 | \`/etc/nova/nova.conf\` | delete | | no longer managed (the file stays on the host) |
-| controller | \`/etc/nova/nova.conf\` | update | \`[DEFAULT] transport_url\` | changed |
-| controller | \`/etc/nova/nova.conf\` | update | \`[DEFAULT] debug\` | added |
-| controller | \`/etc/nova/nova.conf\` | update | \`[wsgi] api_paste_config\` | removed |
-| controller | \`/etc/placement/placement.conf\` | update | | deployed content not readable from the state |
+| host | file | operation | setting | change | old -> new |
+|---|---|---|---|---|---|
+| compute3 | \`/etc/nova/nova.conf\` | create | | new file | |
+| compute4 | \`/etc/nova/nova.conf\` | delete | | no longer managed (the file stays on the host) | |
+| controller | \`/etc/nova/nova.conf\` | update | \`[DEFAULT] transport_url\` | changed | [secret] changed |
+| controller | \`/etc/nova/nova.conf\` | update | \`[DEFAULT] debug\` | added | (absent) -> true |
+| controller | \`/etc/nova/nova.conf\` | update | \`[wsgi] api_paste_config\` | removed | /etc/nova/api-paste.ini -> (absent) |
+| controller | \`/etc/placement/placement.conf\` | update | | deployed content not readable from the state | |
 
-Values are never shown: compare them with \`nova-installer render --show-secrets\` on a trusted machine.
+Secret values (passwords, transport_url, connection strings, \`nova-installer:secretSettings\`) are never shown: compare them with \`nova-installer render --show-secrets\` on a trusted machine.
 
 <details><summary>Steps (7)</summary>
 
@@ -323,9 +336,10 @@ Values are never shown: compare them with \`nova-installer render --show-secrets
 `);
   });
 
-  it("never shows a value, old or new", () => {
+  it("shows old and new values of settings, never a secret's", () => {
     const markdown = previewMarkdown(report());
-    for (const value of ["s3cret", "10.0.0.11", "true", "api-paste.ini"]) expect(markdown).not.toContain(value);
+    expect(markdown).toContain("(absent) -> true");
+    for (const value of ["s3cret", "rabbit://"]) expect(markdown).not.toContain(value);
   });
 
   it("says so when nothing changes", () => {

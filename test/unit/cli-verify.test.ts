@@ -17,7 +17,11 @@ import {
   parseOpenstackJson,
   parseUpgradeCheck,
   verifications,
+  checkUnits,
+  unitStatesCommand,
 } from "../../cli/verify";
+import { spawnSync } from "child_process";
+import { hostPlan, managedUnits } from "../../plan/hostPlan";
 import { stackFor, testHosts } from "../support/stacks";
 
 /** The controller, compute1 and compute2. */
@@ -320,6 +324,35 @@ describe("rules", () => {
       result: "FAIL",
       detail: "exit 255: sqlalchemy.exc.OperationalError: (1045) Access denied",
     });
+  });
+});
+
+describe("managed units", () => {
+  it("are each service's units, and libvirtd on a compute with the libvirt driver", () => {
+    const config = stackFor("debian-13", "epoxy", true);
+    expect(managedUnits(config, hostPlan(config, "compute1"))).toEqual(["libvirtd", "nova-compute"]);
+    expect(managedUnits(config, hostPlan(config, "controller"))).toContain("nova-scheduler");
+    const fake = stackFor("debian-13", "epoxy", true, { computeDriver: "fake.FakeDriver" });
+    expect(managedUnits(fake, hostPlan(fake, "compute1"))).toEqual(["nova-compute"]);
+  });
+
+  it("pass when active and enabled, and fail naming each one that is not", () => {
+    expect(checkUnits("controller", ["nova-api", "nova-scheduler"], "nova-api active enabled\nnova-scheduler active enabled\n").result).toBe("OK");
+    expect(
+      checkUnits("controller", ["nova-api", "nova-scheduler", "nova-conductor"], "nova-api active enabled\nnova-scheduler inactive disabled\n"),
+    ).toEqual({
+      host: "controller",
+      check: "units",
+      result: "FAIL",
+      detail: "nova-scheduler: inactive, disabled; nova-conductor: not reported (pulumi up --refresh starts and enables them)",
+    });
+  });
+
+  it("are read with one command that prints each unit's states", () => {
+    const systemctl = 'systemctl() { if [ "$1" = is-active ]; then [ "$2" = b ] && echo failed || echo active; else echo enabled; fi; }';
+    const result = spawnSync("/bin/bash", ["-c", `${systemctl}\n${unitStatesCommand(["a", "b"])}`], { encoding: "utf8" });
+    expect(result.stdout).toBe("a active enabled\nb failed enabled\n");
+    expect(checkUnits("h", ["a", "b"], result.stdout).detail).toMatch(/^b: failed/);
   });
 });
 

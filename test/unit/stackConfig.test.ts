@@ -79,6 +79,18 @@ describe("resolveStackConfig", () => {
     ]);
   });
 
+  it("takes settings marked secret as key or [section] key, and names a malformed one", () => {
+    expect(resolveStackConfig({ ...rawStack(), secretSettings: ["[libvirt] rbd_secret_uuid", "my_token"] }).secretSettings).toEqual([
+      "[libvirt] rbd_secret_uuid",
+      "my_token",
+    ]);
+    expect(resolveStackConfig(rawStack()).secretSettings).toEqual([]);
+    expect(problemsOf({ ...rawStack(), secretSettings: ["[libvirt]rbd", 3] }).join("\n")).toContain(
+      `nova-installer:secretSettings[0]: "[libvirt]rbd" is not "key" or "[section] key"`,
+    );
+    expect(problemsOf({ ...rawStack(), secretSettings: "password" }).join("\n")).toContain("nova-installer:secretSettings: expected a list");
+  });
+
   it("rejects a region name with quotes", () => {
     expect(problemsOf(rawStack({ region: `Region"One` })).join("\n")).toContain(`nova-installer:region: "Region\\"One" is not a region name`);
   });
