@@ -9,6 +9,8 @@
  * Quick mode (what CI runs): one run of each on labs of 1 and 2 computes whose hosts start from
  * the "packages installed" layers (lab/installedLayer.ts), so package installation is a no-op
  * in every figure: proves the script works end to end; its figures are not results.
+ * At each lab size, `pulumi refresh` and `nova-installer drift` alternate on the converged lab
+ * (5 runs each, 2 in quick mode).
  * Last, on the lab left converged, a real guest's boot through libvirt beside the fake driver's
  * create (5 of each, 2 in quick mode).
  * Needs root (the lab) and the bootstrapped engine (bin/pulumi).
@@ -43,6 +45,9 @@ import { parseProcessCpu, readProcesses, readStalls, ticksPerSecond, topConsumer
 import { readCpuTimes, untilQuiet } from "./quiet";
 import { buildReport, GuestBootSamples, Measurement, renderMarkdown, Target } from "./report";
 
+/** The repository: the operator CLI (bin/nova-installer) runs from here. */
+const projectRoot = path.resolve(__dirname, "..");
+
 const spec: LabSpec = { name: "bench", bridge: "nova-bench0", subnet: "10.245.0.0/24" };
 /** The lab's default profile: what an operator installs today (the guide baseline uses its package names too). */
 const profile = labProfileFor(defaultLabProfile);
@@ -66,6 +71,8 @@ interface Options {
   readonly addsOnly: boolean;
   /** Guests booted through libvirt, and servers created with the fake driver, for the guest boot figure. */
   readonly guestBoots: number;
+  /** Runs of `pulumi refresh` and of `nova-installer drift` at each lab size. */
+  readonly readBackRuns: number;
 }
 
 /** The guest boot figure's samples as they are taken. */
@@ -370,6 +377,30 @@ with open(path, "w") as file: config.write(file)' "$1" "$2" "$3"`,
     return this.measured(label, () => this.up(label));
   }
 
+  /** 4b. `pulumi refresh` on the converged lab: every step reads back what it owns (one SSH batch per host). */
+  async refresh(label: string): Promise<number> {
+    await this.quiet();
+    return this.measured(label, () => this.pulumiLogged(label, ["refresh", "--yes", "--skip-preview", "--non-interactive", "--stack", this.stack]));
+  }
+
+  /** 4c. `nova-installer drift` on the converged lab: the same reads, nothing written; it must find none. */
+  async drift(label: string): Promise<number> {
+    await this.quiet();
+    return this.measured(label, async () => {
+      const run = await new Promise<{ code: number; output: string }>((resolve) =>
+        execFile(
+          path.join(projectRoot, "bin", "nova-installer"),
+          ["drift", "--stack", this.stack],
+          { cwd: projectRoot, env: process.env },
+          (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
+        ),
+      );
+      const logFile = path.join(this.logDir, `${label}.log`);
+      fs.writeFileSync(logFile, `$ nova-installer drift --stack ${this.stack}\n${run.output}`);
+      if (run.code !== 0) throw new Error(`nova-installer drift exited ${run.code} on the converged lab; its output is in ${logFile}`);
+    });
+  }
+
   /** 5. `pulumi preview --diff` after a one-key change (reverted afterwards). */
   async previewAfterOneKey(runs: number): Promise<number[]> {
     await pulumiOrThrow(["config", "set", "--stack", this.stack, "--path", "configOverrides.novaController.DEFAULT.debug", "true"]);
@@ -497,6 +528,13 @@ async function measure(options: Options, logDir: string): Promise<{ measurements
       record(`host-floor-${count}`, floor);
     }
   };
+  // Refresh and drift, alternating, on the converged lab of `count` computes.
+  const readBacks = async (count: number) => {
+    for (let run = 1; run <= options.readBackRuns; run++) {
+      record(`refresh-${count}`, await bench.refresh(`refresh-${count}-${run}`));
+      record(`drift-${count}`, await bench.drift(`drift-${count}-${run}`));
+    }
+  };
   try {
     if (options.addsOnly) {
       log(`adds only: converging a lab of 1 controller + ${computes} computes first (not a figure)`);
@@ -513,10 +551,12 @@ async function measure(options: Options, logDir: string): Promise<{ measurements
         record("converge", await bench.converge(computes, `converge-${run}`));
       }
       for (let run = 1; run <= runs; run++) record(`noop-${computes}`, await bench.noop(`noop-${computes}-${run}`));
+      await readBacks(computes);
       for (const value of await bench.previewAfterOneKey(runs)) record("preview", value);
       await addsWithTheirFloors(computes);
       await bench.growTo(moreComputes);
       for (let run = 1; run <= runs; run++) record(`noop-${moreComputes}`, await bench.noop(`noop-${moreComputes}-${run}`));
+      await readBacks(moreComputes);
       await addsWithTheirFloors(moreComputes);
       // Last: it switches the lab's driver, which no other figure may see.
       await bench.guestBoot(options.guestBoots, guestBoot);
@@ -549,6 +589,18 @@ async function measure(options: Options, logDir: string): Promise<{ measurements
     ),
     measurement(`noop-${computes}`, `no-op pulumi up (${lab(computes)})`, "engine start, the program and one diff per step; no SSH"),
     measurement(`noop-${moreComputes}`, `no-op pulumi up (${lab(moreComputes)})`, "as above, a few more steps"),
+    measurement(
+      `refresh-${computes}`,
+      `pulumi refresh (${lab(computes)})`,
+      "engine start, then every step's read-back: one SSH batch per host, the controller's longest (Keystone's check through its API)",
+    ),
+    measurement(`refresh-${moreComputes}`, `pulumi refresh (${lab(moreComputes)})`, "as above; each compute adds one batch, in parallel"),
+    measurement(
+      `drift-${computes}`,
+      `nova-installer drift (${lab(computes)})`,
+      "the state's export (engine start), then the same read-backs; the controller's Keystone check",
+    ),
+    measurement(`drift-${moreComputes}`, `nova-installer drift (${lab(moreComputes)})`, "as above"),
     measurement("preview", "pulumi preview --diff after a one-key change", "engine start and the program; no SSH"),
     measurement(
       `add-${computes}`,
@@ -581,6 +633,16 @@ function targets(options: Options): Target[] {
       unit: "x",
     },
     { label: "preview after a one-key change", of: ["preview"], atMost: 8, unit: "s" },
+    ...[options.computes, options.moreComputes].flatMap((count): Target[] => [
+      { label: `pulumi refresh, ${count} computes`, of: [`refresh-${count}`], atMost: 10, unit: "s" },
+      { label: `nova-installer drift, ${count} computes`, of: [`drift-${count}`], atMost: 10, unit: "s" },
+    ]),
+    ...["refresh", "drift"].map((what): Target => ({
+      label: `${what} growth, ${options.computes} -> ${options.moreComputes} computes`,
+      of: [`${what}-${options.moreComputes}`, `${what}-${options.computes}`],
+      atMost: 1.3,
+      unit: "x",
+    })),
     {
       label: `add one compute (to ${options.computes}) / that host's floor`,
       of: [`add-${options.computes}`, `host-floor-${options.computes}`],
@@ -617,8 +679,8 @@ async function main(): Promise<void> {
   // The guest boot figure takes 5 boots and 5 creates in both modes (about 4 minutes): a median of
   // 5 is the figure the project reports, and CI's quick run reports it on every change.
   const sizes = argv.quick
-    ? { runs: 1, quick: true, computes: 1, moreComputes: 2, guestBoots: 5 }
-    : { runs: argv.runs, quick: false, computes: 2, moreComputes: 4, guestBoots: 5 };
+    ? { runs: 1, quick: true, computes: 1, moreComputes: 2, guestBoots: 5, readBackRuns: 2 }
+    : { runs: argv.runs, quick: false, computes: 2, moreComputes: 4, guestBoots: 5, readBackRuns: 5 };
   const options: Options = { ...sizes, addsOnly: argv.addsOnly };
   // This run's logs only: a sample is explained by its own run's output.
   const logDir = path.join(argv.out, "logs");

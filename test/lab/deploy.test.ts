@@ -5,7 +5,8 @@
  *   (Ctrl-C, then two crashes) and recovered -> no password anywhere (ps sampled on every host
  *   during the deploy, pulumi output, state export) -> the install guide's own checks -> a
  *   no-change `pulumi up` -> every step's script forced to run again (no duplicate) -> doctor,
- *   verify --boot (the test guest's console marker on each compute), preview-diff -> a real guest
+ *   verify --boot (the test guest's console marker on each compute), preview-diff (4.0 -> 3.0) ->
+ *   drift made by hand shown by `drift` and put back by `up --refresh` -> a real guest
  *   through the libvirt driver's whole life cycle -> a third compute added and removed -> a host
  *   whose sshd dies and a host whose key changed mid-deploy -> hosts rebooted (a compute's guest
  *   runs again after it) -> `pulumi destroy` refused while data is protected, then allowed.
@@ -366,11 +367,14 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
       "controller cells OK",
       "controller nova-status OK",
       "controller placement-status OK",
+      "controller units OK",
       "compute1 nova-compute OK",
       "compute1 hypervisor OK",
+      "compute1 units OK",
       "compute1 boot OK",
       "compute2 nova-compute OK",
       "compute2 hypervisor OK",
+      "compute2 units OK",
       "compute2 boot OK",
     ]);
     const virtType = inventory.accelerator.accelerator === "kvm" ? "kvm" : "qemu";
@@ -387,24 +391,119 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     );
   });
 
-  it("summarizes a configuration change with nova-installer preview-diff: exactly the changed setting, no value", async () => {
-    const set = await pulumi(["config", "set", "--path", "configOverrides.novaController.DEFAULT.debug", "true"]);
-    expect(set.exitCode, set.stderr).toBe(0);
+  it("summarizes a one-key change with nova-installer preview-diff: the setting, 4.0 -> 3.0, no secret", async () => {
+    const override = (ratio: string) =>
+      pulumi(["config", "set", "--path", "configOverrides.novaCompute.DEFAULT.cpu_allocation_ratio", ratio, "--type", "string"]);
+    expect((await override("4.0")).exitCode).toBe(0);
     try {
+      const applied = await up("override cpu_allocation_ratio 4.0");
+      expect(applied.exitCode, applied.stdout + applied.stderr).toBe(0);
+      expect((await override("3.0")).exitCode).toBe(0);
       const diff = await novaInstaller(["preview-diff", "--stack", stack]);
       expect(diff.exitCode, diff.stderr).toBe(0);
-      expect(diff.stdout).toContain("**1 step to change**: 0 to create, 1 to update, 0 to replace, 0 to delete.");
-      expect(diff.stdout).toContain("| controller-nova | NovaController | 0 | 1 | 0 | 0 |");
+      expect(diff.stdout).toContain("**2 steps to change**: 0 to create, 2 to update, 0 to replace, 0 to delete.");
       const settings = diff.stdout.split("\n").filter((line) => line.includes("| `/"));
-      expect(settings).toEqual(["| controller | `/etc/nova/nova.conf` | update | `[DEFAULT] debug` | added |"]);
-      expect(diff.stdout, "no value in the summary").not.toContain("true");
+      expect(settings).toEqual([
+        "| compute1 | `/etc/nova/nova.conf` | update | `[DEFAULT] cpu_allocation_ratio` | changed | 4.0 -> 3.0 |",
+        "| compute2 | `/etc/nova/nova.conf` | update | `[DEFAULT] cpu_allocation_ratio` | changed | 4.0 -> 3.0 |",
+      ]);
+      expect(passwordsIn(diff.stdout + diff.stderr), "passwords in preview-diff").toEqual([]);
+      expect(diff.stdout, "no connection string").not.toMatch(/rabbit:\/\/|mysql\+pymysql:\/\//);
     } finally {
       const rm = await pulumi(["config", "rm", "configOverrides"]);
       expect(rm.exitCode, rm.stderr).toBe(0);
     }
+    const restored = await up("override removed");
+    expect(restored.exitCode, restored.stdout + restored.stderr).toBe(0);
     const reverted = await novaInstaller(["preview-diff", "--stack", stack]);
     expect(reverted.exitCode, reverted.stderr).toBe(0);
     expect(reverted.stdout).toContain("No changes: every step is up to date.");
+  });
+
+  it("shows drift made by hand (a setting, an operator's addition, a mode, a unit, an endpoint, a flavor, a host mapping) and puts it back with up --refresh", async () => {
+    const startedAt = async (host: string, unit: string) =>
+      (await sh(host, `systemctl show -p ActiveEnterTimestampMonotonic --value ${unit}`)).trim();
+    const before = {
+      compute1: await startedAt("compute1", "nova-compute"),
+      libvirtd: await startedAt("compute1", "libvirtd"),
+      compute2: await startedAt("compute2", "nova-compute"),
+    };
+    const clean = await novaInstaller(["drift", "--stack", stack]);
+    expect(clean.exitCode, clean.stdout + clean.stderr).toBe(0);
+    expect(clean.stdout).toContain("no drift");
+
+    // By hand, as an operator would: a managed setting edited and a key added outside
+    // configOverrides, a credentials file opened to everyone, the scheduler stopped and disabled,
+    // the compute endpoint's internal URL and the flavor deleted, compute2's host mapping removed.
+    await sh("compute1", "sed -i 's/^my_ip = .*/my_ip = 10.9.9.9/; /^\\[DEFAULT\\]/a cpu_allocation_ratio = 8.0' /etc/nova/nova.conf");
+    await sh("controller", "chmod 0644 /etc/nova/nova-database.cnf && systemctl disable --now nova-scheduler");
+    await openstack("endpoint list --service compute --interface internal -f value -c ID | xargs -r openstack endpoint delete");
+    await openstack("flavor delete m1.tiny");
+    await sh(
+      "controller",
+      "cell=$(nova-manage cell_v2 list_cells | awk -F'|' '$2 ~ /cell1/ {gsub(/ /, \"\", $3); print $3}') && nova-manage cell_v2 delete_host --cell_uuid \"$cell\" --host compute2",
+    );
+
+    const drift = await novaInstaller(["drift", "--stack", stack]);
+    expect(drift.exitCode, drift.stdout + drift.stderr).toBe(1);
+    const found = drift.stdout
+      .split("\n")
+      .map((line) => line.trim().split(/\s{2,}/))
+      .filter((fields) => fields.length === 4 && fields[0] !== "WHAT")
+      .map(([what, expected, found]) => `${what} | ${expected} | ${found}`);
+    expect(found.sort()).toEqual(
+      [
+        `/etc/nova/nova.conf [DEFAULT] my_ip | ${inventory.hosts.find((host) => host.name === "compute1")!.address} | 10.9.9.9`,
+        "/etc/nova/nova.conf [DEFAULT] cpu_allocation_ratio | (absent) | 8.0",
+        "/etc/nova/nova-database.cnf mode | 0640 | 0644",
+        "unit nova-scheduler | active | inactive",
+        "unit nova-scheduler boot | enabled | disabled",
+        "endpoint nova/internal | http://controller:8774/v2.1 | missing",
+        "flavor m1.tiny | present | missing",
+        "host mapping compute2 | present | missing",
+      ].sort(),
+    );
+    const markdown = await novaInstaller(["drift", "--stack", stack, "--markdown"]);
+    expect(markdown.exitCode).toBe(1);
+    expect(markdown.stdout).toContain(
+      "| controller | endpoint nova/internal | http://controller:8774/v2.1 | missing | controller-registration-keystone |",
+    );
+    expect(passwordsIn(drift.stdout + drift.stderr + markdown.stdout + markdown.stderr), "passwords in drift").toEqual([]);
+
+    // A refresh records it: a preview then shows exactly the drifted steps as updates.
+    const refresh = await pulumi(["refresh", "--yes", "--skip-preview"]);
+    expect(refresh.exitCode, refresh.stdout + refresh.stderr).toBe(0);
+    const preview = await pulumi(["preview"]);
+    expect(preview.exitCode, preview.stdout + preview.stderr).toBe(0);
+    expect([...preview.stdout.matchAll(/RemoteScript (\S+) update/g)].map((match) => match[1]).sort()).toEqual(
+      [
+        "compute1-compute-nova-conf",
+        "controller-nova-database-credentials",
+        "controller-nova-services",
+        "controller-registration-keystone",
+        "controller-flavors-create",
+        "controller-discovery-discover",
+      ].sort(),
+    );
+
+    const repair = await pulumi(["up", "--refresh", "--yes", "--skip-preview"]);
+    expect(repair.exitCode, repair.stdout + repair.stderr).toBe(0);
+    expect(repair.stdout).toMatch(/~ 6 updated/);
+    const after = await novaInstaller(["drift", "--stack", stack]);
+    expect(after.exitCode, after.stdout + after.stderr).toBe(0);
+    expect(after.stdout).toContain("no drift");
+    expect(await sh("compute1", "grep -c cpu_allocation_ratio /etc/nova/nova.conf || true")).toBe("0\n");
+    // Exactly the units that read a repaired file restarted: compute1's nova-compute, not its libvirtd, not compute2's.
+    expect(await startedAt("compute1", "nova-compute")).not.toBe(before.compute1);
+    expect(await startedAt("compute1", "libvirtd")).toBe(before.libvirtd);
+    expect(await startedAt("compute2", "nova-compute")).toBe(before.compute2);
+    const verify = await verifyWithin(300);
+    expect(
+      parseCheckTable(verify).filter((row) => row.result !== "OK"),
+      verify,
+    ).toEqual([]);
+    const exported = await pulumi(["stack", "export"]);
+    expect(passwordsIn(exported.stdout), "passwords in the refreshed state").toEqual([]);
   });
 
   it("configures every Neutron model in each neutron-api worker before it serves: a fresh worker's first port listing answers", async () => {
