@@ -12,7 +12,7 @@ import type { SshEndpoint } from "../remote/ssh";
 import { fileContentVariable, restartReadersScript, writeFileScript } from "../steps/files";
 import { installPackagesScript } from "../steps/packages";
 import { startServicesScript, StartServicesOptions, stopServicesScript } from "../steps/services";
-import { unitsCheckScript } from "../steps/checks";
+import { packagesCheckScript, unitsCheckScript } from "../steps/checks";
 
 /** A component's host, and the cloud's passwords its steps use. */
 export interface OnHostWithPasswords {
@@ -43,6 +43,7 @@ export function installPackages(name: string, host: HostTarget, packages: readon
       connection: host.connection,
       description: `install packages ${packages.join(" ")}`,
       create: installPackagesScript(host.profile.packageManager, packages, { refreshIndex: host.refreshPackageIndex }),
+      check: { kind: "script", script: packagesCheckScript(host.profile.packageManager, packages) },
       timeoutSeconds: 3600,
     },
     opts,

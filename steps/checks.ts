@@ -6,8 +6,20 @@
  * in check mode).
  */
 import { shellQuote } from "../lib/shell";
+import type { PackageManager } from "../profiles/profiles";
 import { driftLine } from "../remote/drift";
 import { DatabaseGrant, rootQuery } from "./mariadb";
+
+/** Each package installed (dpkg's status "install ok installed", or known to rpm). */
+export function packagesCheckScript(manager: PackageManager, packages: readonly string[]): string {
+  const query =
+    manager === "apt-get" ? `[ "$(dpkg-query -W -f='\${Status}' "$package" 2>/dev/null)" = "install ok installed" ]` : 'rpm -q --quiet "$package"';
+  return [
+    `for package in ${packages.map(shellQuote).join(" ")}; do`,
+    `  ${query} || ${driftLine('"package $package"', "installed", "missing")}`,
+    "done",
+  ].join("\n");
+}
 
 /** Each unit enabled and active. */
 export function unitsCheckScript(units: readonly string[]): string {

@@ -20,11 +20,15 @@ function describeStep(resource: RecordedResource): string {
   if (secrets.length > 0) {
     lines.push(`secrets: ${secrets.join(", ")}`);
   }
-  for (const phase of ["create", "update", "delete"]) {
+  for (const phase of ["create", "update", "delete", "repair"]) {
     if (inputs[phase] !== undefined) {
       lines.push(`--- ${phase}`, String(inputs[phase]).trimEnd());
     }
   }
+  // What a refresh reads back: a file's attributes, or the check script.
+  const check = inputs.check as { kind: string; script?: string; path?: string; owner?: string; group?: string; mode?: string } | undefined;
+  if (check?.kind === "script") lines.push("--- check", String(check.script).trimEnd());
+  if (check?.kind === "file") lines.push("--- check", `file ${check.path} ${check.owner}:${check.group} ${check.mode}`);
   return lines.join("\n");
 }
 

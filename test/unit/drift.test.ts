@@ -13,7 +13,14 @@ import { checkedSteps, driftMarkdown, driftText, StepDrift } from "../../cli/dri
 import { batchScript, FileCheck, fileDrift, fileProbeScript, scriptDrift, splitBatch } from "../../remote/drift";
 import { readDrift, RemoteScriptOutputs, scriptProvider } from "../../remote/scriptProvider";
 import { closeAllConnections } from "../../remote/ssh";
-import { cellMappingsCheckScript, flavorsCheckScript, grantsCheckScript, hostMappingsCheckScript, unitsCheckScript } from "../../steps/checks";
+import {
+  cellMappingsCheckScript,
+  flavorsCheckScript,
+  grantsCheckScript,
+  hostMappingsCheckScript,
+  packagesCheckScript,
+  unitsCheckScript,
+} from "../../steps/checks";
 import { testKeyPair } from "../support/sshKeys";
 import { LoopbackSshServer, startSshServer } from "../support/sshServer";
 
@@ -106,6 +113,17 @@ describe("check scripts", () => {
       { object: "unit nova-conductor boot", expected: "enabled", found: "disabled" },
     ]);
     expect(runCheck(unitsCheckScript(["nova-api"]), systemctl("none", "none"))).toEqual([]);
+  });
+
+  it("finds a package removed, with dpkg and with rpm", () => {
+    const dpkg = `dpkg-query() { [ "$3" = nova-api ] && { echo "deinstall ok config-files"; return 0; }; echo "install ok installed"; }`;
+    expect(runCheck(packagesCheckScript("apt-get", ["nova-api", "nova-scheduler"]), dpkg)).toEqual([
+      { object: "package nova-api", expected: "installed", found: "missing" },
+    ]);
+    const rpm = `rpm() { [ "$3" != openstack-nova-api ]; }`;
+    expect(runCheck(packagesCheckScript("dnf", ["openstack-nova-api", "python3-nova"]), rpm)).toEqual([
+      { object: "package openstack-nova-api", expected: "installed", found: "missing" },
+    ]);
   });
 
   it("finds a missing grant, database, flavor, cell mapping and host mapping in what the databases hold", () => {
