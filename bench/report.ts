@@ -149,6 +149,8 @@ export interface BenchReport {
   readonly mode: "full" | "quick";
   /** Only the adds and their floors were measured (`--adds-only`). Default false. */
   readonly addsOnly?: boolean;
+  /** Only `pulumi refresh` and `nova-installer drift` were measured (`--read-backs-only`). Default false. */
+  readonly readBacksOnly?: boolean;
   readonly measurements: readonly (Measurement & Summary)[];
   readonly targets: readonly TargetResult[];
   /** The real guest's boot beside the fake driver's create, when the run took it. */
@@ -164,6 +166,7 @@ export function buildReport(options: {
   machine: BenchReport["machine"];
   mode: BenchReport["mode"];
   addsOnly?: boolean;
+  readBacksOnly?: boolean;
   measurements: readonly Measurement[];
   targets: readonly Target[];
   guestBoot?: GuestBootSamples;
@@ -177,6 +180,7 @@ export function buildReport(options: {
     machine: options.machine,
     mode: options.mode,
     ...(options.addsOnly ? { addsOnly: true } : {}),
+    ...(options.readBacksOnly ? { readBacksOnly: true } : {}),
     measurements: measured.map((measurement) => ({ ...measurement, ...summarize(measurement.samples) })),
     targets: evaluateTargets(options.measurements, options.targets),
     ...(guestBoot === undefined ? {} : { guestBoot }),
@@ -194,11 +198,14 @@ export function renderMarkdown(report: BenchReport): string {
   const lines = [
     "# Benchmark results",
     "",
-    `Produced by \`bench/run.sh${report.mode === "quick" ? " --quick" : ""}${report.addsOnly ? " --adds-only" : ""}\` on ${report.date.slice(0, 10)}: ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memoryGiB} GiB.` +
+    `Produced by \`bench/run.sh${report.mode === "quick" ? " --quick" : ""}${report.addsOnly ? " --adds-only" : ""}${report.readBacksOnly ? " --read-backs-only" : ""}\` on ${report.date.slice(0, 10)}: ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memoryGiB} GiB.` +
       (report.mode === "quick"
         ? " **Quick mode: one run of each, smaller labs, hosts started with their packages installed; figures prove the script works, they are not results.**"
         : "") +
-      (report.addsOnly ? " Adds only: the adds and their hosts' floors, on a lab converged once first; the other figures were not taken." : ""),
+      (report.addsOnly ? " Adds only: the adds and their hosts' floors, on a lab converged once first; the other figures were not taken." : "") +
+      (report.readBacksOnly
+        ? " Read-backs only: `pulumi refresh` and `nova-installer drift` on labs converged once first (hosts started with their packages installed: a read-back does not depend on how they got there); the other figures were not taken."
+        : ""),
     "",
     ...(report.stoppedBy === undefined ? [] : [`**The run stopped early: ${report.stoppedBy}.** What it measured before is below.`, ""]),
     "| measurement | median (s) | min | max | runs | what bounds it |",

@@ -69,6 +69,8 @@ interface Options {
   readonly moreComputes: number;
   /** Only the adds and their floors, on a lab converged once first (its converge is not a figure). */
   readonly addsOnly: boolean;
+  /** Only refresh and drift, on labs converged once first (hosts with their packages installed). */
+  readonly readBacksOnly: boolean;
   /** Guests booted through libvirt, and servers created with the fake driver, for the guest boot figure. */
   readonly guestBoots: number;
   /** Runs of `pulumi refresh` and of `nova-installer drift` at each lab size. */
@@ -512,7 +514,7 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 
 /** What a run measured, and why it stopped early when it did (what it measured before is kept). */
 async function measure(options: Options, logDir: string): Promise<{ measurements: Measurement[]; guestBoot?: GuestBootSamples; stoppedBy?: string }> {
-  const bench = new Bench(options.quick ? "installed" : "bare", logDir);
+  const bench = new Bench(options.quick || options.readBacksOnly ? "installed" : "bare", logDir);
   const { runs, computes, moreComputes } = options;
   const samples = (id: string) => (all[id] ??= []);
   const all: Record<string, number[]> = {};
@@ -536,7 +538,13 @@ async function measure(options: Options, logDir: string): Promise<{ measurements
     }
   };
   try {
-    if (options.addsOnly) {
+    if (options.readBacksOnly) {
+      log(`read-backs only: converging a lab of 1 controller + ${computes} computes first (not a figure)`);
+      await bench.converge(computes, "converge-setup");
+      await readBacks(computes);
+      await bench.growTo(moreComputes);
+      await readBacks(moreComputes);
+    } else if (options.addsOnly) {
       log(`adds only: converging a lab of 1 controller + ${computes} computes first (not a figure)`);
       await bench.converge(computes, "converge-setup");
       await addsWithTheirFloors(computes);
@@ -669,6 +677,11 @@ async function main(): Promise<void> {
       default: false,
       describe: "Only the adds and their host floors (a lab converged once first, not timed as a figure): the faster loop for that figure",
     })
+    .option("read-backs-only", {
+      type: "boolean",
+      default: false,
+      describe: "Only pulumi refresh and nova-installer drift at both lab sizes (labs converged once first, not timed as a figure)",
+    })
     .option("out", {
       type: "string",
       default: path.join(__dirname),
@@ -681,7 +694,7 @@ async function main(): Promise<void> {
   const sizes = argv.quick
     ? { runs: 1, quick: true, computes: 1, moreComputes: 2, guestBoots: 5, readBackRuns: 2 }
     : { runs: argv.runs, quick: false, computes: 2, moreComputes: 4, guestBoots: 5, readBackRuns: 5 };
-  const options: Options = { ...sizes, addsOnly: argv.addsOnly };
+  const options: Options = { ...sizes, addsOnly: argv.addsOnly, readBacksOnly: argv.readBacksOnly };
   // This run's logs only: a sample is explained by its own run's output.
   const logDir = path.join(argv.out, "logs");
   fs.rmSync(logDir, { recursive: true, force: true });
@@ -691,6 +704,7 @@ async function main(): Promise<void> {
     machine: { cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), cpu: os.cpus()[0]?.model ?? "unknown" },
     mode: options.quick ? "quick" : "full",
     addsOnly: options.addsOnly,
+    readBacksOnly: options.readBacksOnly,
     measurements,
     targets: targets(options),
     guestBoot,
