@@ -636,6 +636,7 @@ describe("deployment on bare lab hosts (1 controller + 2 computes)", () => {
     const hypervisors = await openstack("hypervisor list -f value -c 'Hypervisor Hostname'");
     expect(hypervisors.trim().split("\n").sort()).toEqual(["compute1", "compute2"]);
     expect((await sh("compute3", "systemctl is-active nova-compute || true")).trim()).toBe("inactive");
+    expect((await sh("compute3", "systemctl is-enabled nova-compute || true")).trim()).toBe("disabled");
   });
 
   it("names the host and the step when a host's sshd dies or its host key changes mid-deploy; converges once sshd is back and the new key is trusted", async () => {
