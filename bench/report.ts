@@ -172,6 +172,8 @@ export function buildReport(options: {
   guestBoot?: GuestBootSamples;
   stoppedBy?: string;
 }): BenchReport {
+  // A partial run (--adds-only, --read-backs-only) lists as not measured only what it would take.
+  const taken = options.readBacksOnly ? (measurement: Measurement) => /^(refresh|drift)-/.test(measurement.id) : () => true;
   const measured = options.measurements.filter((measurement) => measurement.samples.length > 0);
   const guestBoot = options.guestBoot === undefined ? undefined : summarizeGuestBoot(options.guestBoot);
   const guestBootTaken = guestBoot?.ratio !== undefined;
@@ -185,8 +187,8 @@ export function buildReport(options: {
     targets: evaluateTargets(options.measurements, options.targets),
     ...(guestBoot === undefined ? {} : { guestBoot }),
     notMeasured: [
-      ...options.measurements.filter((measurement) => measurement.samples.length === 0).map((measurement) => measurement.label),
-      ...(guestBootTaken ? [] : [guestBootLabel]),
+      ...options.measurements.filter((measurement) => measurement.samples.length === 0 && taken(measurement)).map((measurement) => measurement.label),
+      ...(guestBootTaken || options.readBacksOnly ? [] : [guestBootLabel]),
     ],
     ...(options.stoppedBy === undefined ? {} : { stoppedBy: options.stoppedBy }),
   };
