@@ -15,7 +15,7 @@ import type { CommandModule } from "yargs";
 import type { DriftItem } from "../remote/drift";
 import { readDrift, RemoteScriptOutputs } from "../remote/scriptProvider";
 import { closeAllConnections } from "../remote/ssh";
-import { revealed, StackExport, urnParts } from "./previewDiff";
+import { cell, revealed, StackExport, urnParts } from "./previewDiff";
 import { pulumiOrThrow } from "./pulumiCli";
 import { stackOption } from "./stackConfigReader";
 
@@ -100,10 +100,6 @@ export function driftText(stack: string, drift: readonly StepDrift[]): string {
   return out.join("\n") + "\n";
 }
 
-function cell(value: string): string {
-  return value.replace(/\|/g, "\\|").replace(/\n/g, " ");
-}
-
 /** The same for a pull request. */
 export function driftMarkdown(stack: string, drift: readonly StepDrift[]): string {
   const all = rows(drift);
@@ -147,6 +143,7 @@ export const driftCommand: CommandModule<object, { stack: string; markdown: bool
     const report = options.markdown ? driftMarkdown(options.stack, drift) : driftText(options.stack, drift);
     if (options.output !== undefined) writeFileSync(options.output, report);
     else process.stdout.write(report);
-    process.exitCode = drift.some((step) => step.items.length > 0) ? 1 : 0;
+    // readDriftOfState keeps only the steps that found something.
+    process.exitCode = drift.length > 0 ? 1 : 0;
   },
 };

@@ -247,8 +247,8 @@ export interface PreviewReport {
   readonly files: readonly FileChange[];
 }
 
-/** A table cell: pipes escaped, line breaks flattened. */
-function cell(value: string): string {
+/** A Markdown table cell: pipes escaped, line breaks flattened. */
+export function cell(value: string): string {
   return value.replace(/\|/g, "\\|").replace(/\n/g, " ");
 }
 
